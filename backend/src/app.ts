@@ -1,0 +1,67 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import { registerErrorHandling } from './plugins/errors.ts';
+import { registerSecurity } from './plugins/security.ts';
+import healthRoutes from './routes/health/index.ts';
+import taskRoutes from './routes/tasks/index.ts';
+import workflowRoutes from './routes/workflows/index.ts';
+import { TaskdockError } from './tasks/errors.ts';
+import type { TaskService } from './tasks/task-service.ts';
+import type { WorkflowRegistry } from './workflows/registry.ts';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface AppDeps {
+  readonly token: string;
+  readonly redis: Redis;
+  readonly tasks: TaskService;
+  readonly registry: WorkflowRegistry;
+  /** A pino logger; omitted, the app logs nothing (tests). */
+  readonly logger?: FastifyBaseLogger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+/** Builds the API (never listens: `server.ts` does, tests use `inject` or their own listen). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // One line per request would drown the service log under load; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('deps', deps);
+
+  // An empty body with a JSON content type (common for POST …/cancel) means "no body".
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text as string));
+    } catch {
+      done(new TaskdockError(400, 'INVALID_JSON', 'Request body is not valid JSON'), undefined);
+    }
+  });
+
+  registerErrorHandling(app);
+  registerSecurity(app, deps.token);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Taskdock API', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(healthRoutes, { prefix: '/api/health' });
+  await app.register(workflowRoutes, { prefix: '/api/workflows' });
+  await app.register(taskRoutes, { prefix: '/api/tasks' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

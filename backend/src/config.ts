@@ -1,0 +1,133 @@
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Config {
+  /** Redis data, logs, runtime.json and the persisted token live here. */
+  readonly dataDir: string;
+  readonly redisUrl: string;
+  readonly port: number;
+  /** Undefined: the server reads or creates `<dataDir>/token`. */
+  readonly token: string | undefined;
+  /** Globs of workflow names this worker serves. */
+  readonly workflows: readonly string[];
+  readonly concurrency: number;
+  readonly maxPerOwner: number;
+  readonly retentionDays: number;
+  /** BullMQ lock duration: how long a dead worker's task stays "running" before it is re-queued. */
+  readonly lockDurationMs: number;
+  /** How long a stopping worker lets active tasks finish before it leaves them to stalled recovery. */
+  readonly shutdownGraceMs: number;
+  /** Per-workflow limits across all workers, e.g. `{ shell: 2 }`. */
+  readonly globalConcurrency: Readonly<Record<string, number>>;
+  readonly logLevel: string;
+  /** Directory of the static UI build; the API runs without it. */
+  readonly uiDir: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The OS app-data directory, the same one Electron's `userData` resolves to for "Taskdock". */
+export function defaultDataDir(env: Env, platform = process.platform, home = os.homedir()): string {
+  if (platform === 'win32') {
+    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Taskdock');
+  }
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Taskdock');
+  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'Taskdock');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads and validates every TASKDOCK_* variable; reports all bad ones at once. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const redisUrl = env.TASKDOCK_REDIS_URL ?? '';
+  if (!redisUrl) {
+    problems.push(
+      'TASKDOCK_REDIS_URL is required (redis://[:password@]host:port); the supervisor sets it',
+    );
+  } else {
+    try {
+      const url = new URL(redisUrl);
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('protocol');
+    } catch {
+      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+    }
+  }
+
+  const workflows = (env.TASKDOCK_WORKFLOWS ?? '*')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const glob of workflows) {
+    if (!/^[A-Za-z0-9_.*?-]+$/.test(glob)) {
+      problems.push(
+        `TASKDOCK_WORKFLOWS must be comma-separated names or globs (letters, digits, _ . - * ?), got "${glob}"`,
+      );
+    }
+  }
+  if (workflows.length === 0) problems.push('TASKDOCK_WORKFLOWS must name at least one workflow');
+
+  const globalConcurrency: Record<string, number> = {};
+  for (const pair of (env.TASKDOCK_GLOBAL_CONCURRENCY ?? '').split(',').filter((s) => s.trim())) {
+    const match = /^\s*([A-Za-z0-9_.-]+)\s*=\s*(\d+)\s*$/.exec(pair);
+    if (!match?.[1] || !match[2] || Number(match[2]) < 1) {
+      problems.push(
+        `TASKDOCK_GLOBAL_CONCURRENCY must look like "shell=2,http=10" (limits ≥ 1), got "${pair}"`,
+      );
+    } else {
+      globalConcurrency[match[1]] = Number(match[2]);
+    }
+  }
+
+  const token = env.TASKDOCK_TOKEN || undefined;
+  if (token !== undefined && token.length < 16) {
+    problems.push('TASKDOCK_TOKEN must be at least 16 characters');
+  }
+
+  const logLevel = env.TASKDOCK_LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`TASKDOCK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const dataDir = env.TASKDOCK_DATA_DIR || defaultDataDir(env);
+  if (!path.isAbsolute(dataDir)) {
+    problems.push(`TASKDOCK_DATA_DIR must be an absolute path, got "${dataDir}"`);
+  }
+
+  const config: Config = {
+    dataDir,
+    redisUrl,
+    port: int('TASKDOCK_PORT', 0, 0, 65535),
+    token,
+    workflows,
+    concurrency: int('TASKDOCK_CONCURRENCY', 4, 1, 1000),
+    maxPerOwner: int('TASKDOCK_MAX_PER_OWNER', 3, 1, 100_000),
+    retentionDays: int('TASKDOCK_RETENTION_DAYS', 7, 1, 3650),
+    lockDurationMs: int('TASKDOCK_LOCK_DURATION_MS', 30_000, 1000, 600_000),
+    shutdownGraceMs: int('TASKDOCK_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    globalConcurrency,
+    logLevel,
+    uiDir: env.TASKDOCK_UI_DIR || undefined,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

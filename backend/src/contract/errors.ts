@@ -1,0 +1,14 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** One failing input field: `path` is a JSON pointer into the request, e.g. `/body/params/command`. */
+export const FieldError = Type.Object({ path: Type.String(), message: Type.String() });
+export type FieldError = Static<typeof FieldError>;

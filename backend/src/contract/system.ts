@@ -1,0 +1,62 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+export const WorkerInfo = Type.Object({
+  id: Type.String(),
+  host: Type.String(),
+  pid: Type.Integer(),
+  workflows: Type.Array(Type.String()),
+  concurrency: Type.Integer(),
+  running: Type.Integer(),
+  startedAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+});
+export type WorkerInfo = Static<typeof WorkerInfo>;
+
+export const Health = Type.Object({ status: Type.Literal('ok') });
+
+export const Readiness = Type.Object({
+  ready: Type.Boolean(),
+  redis: Type.Object({
+    ok: Type.Boolean(),
+    latencyMs: Type.Optional(Type.Number()),
+    error: Type.Optional(Type.String()),
+  }),
+  workers: Type.Array(WorkerInfo),
+});
+export type Readiness = Static<typeof Readiness>;
+
+export const WorkflowInfo = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  paramsSchema: Type.Unknown(),
+  workers: Type.Integer({ description: 'live workers serving this workflow' }),
+});
+export type WorkflowInfo = Static<typeof WorkflowInfo>;
+
+export const WorkflowList = Type.Object({ items: Type.Array(WorkflowInfo) });
+export type WorkflowList = Static<typeof WorkflowList>;
+
+export const Schedule = Type.Object({
+  id: Type.String(),
+  workflow: Type.String(),
+  pattern: Type.String(),
+  tz: Type.Optional(Type.String()),
+  params: Type.Unknown(),
+  nextRunAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+export type Schedule = Static<typeof Schedule>;
+
+export const UpsertSchedule = Type.Object(
+  {
+    workflow: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }),
+    pattern: Type.String({ minLength: 1, maxLength: 200, description: 'cron pattern' }),
+    tz: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type UpsertSchedule = Static<typeof UpsertSchedule>;
+
+export const ScheduleList = Type.Object({ items: Type.Array(Schedule) });
+export type ScheduleList = Static<typeof ScheduleList>;

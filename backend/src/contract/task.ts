@@ -1,0 +1,153 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+export const TASK_STATUSES = [
+  'queued',
+  'scheduled',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export const TaskStatus = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const FINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+const IsoDate = Type.String({ format: 'date-time' });
+
+export const TaskError = Type.Object({
+  message: Type.String(),
+  code: Type.Optional(Type.String()),
+  stack: Type.Optional(Type.String()),
+});
+export type TaskError = Static<typeof TaskError>;
+
+export const TaskProgress = Type.Object({
+  percent: Type.Number({ minimum: 0, maximum: 100 }),
+  step: Type.Optional(Type.String()),
+});
+export type TaskProgress = Static<typeof TaskProgress>;
+
+export const Task = Type.Object({
+  id: Type.String({ description: '<workflow>:<BullMQ job id>' }),
+  workflow: Type.String(),
+  status: TaskStatus,
+  params: Type.Unknown(),
+  progress: TaskProgress,
+  result: Type.Optional(Type.Unknown()),
+  error: Type.Optional(TaskError),
+  attempts: Type.Integer({ minimum: 0 }),
+  maxAttempts: Type.Integer({ minimum: 1 }),
+  priority: Type.Integer({ minimum: 0 }),
+  owner: Type.Optional(Type.String()),
+  source: Type.Optional(Type.String()),
+  idempotencyKey: Type.Optional(Type.String()),
+  timeoutMs: Type.Optional(Type.Integer()),
+  createdAt: IsoDate,
+  scheduledFor: Type.Optional(IsoDate),
+  startedAt: Type.Optional(IsoDate),
+  finishedAt: Type.Optional(IsoDate),
+  updatedAt: IsoDate,
+});
+export type Task = Static<typeof Task>;
+
+/** Limits shared by the API schema and the engine, so both refuse the same input. */
+export const TASK_LIMITS = {
+  maxAttempts: 100,
+  maxPriority: 2_097_152,
+  maxTimeoutMs: 7 * 24 * 3600 * 1000,
+  maxDelayMs: 365 * 24 * 3600 * 1000,
+  maxBulk: 1000,
+  maxListLimit: 500,
+} as const;
+
+const Label = Type.String({ minLength: 1, maxLength: 200 });
+
+export const CreateTask = Type.Object(
+  {
+    workflow: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }),
+    params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    priority: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: TASK_LIMITS.maxPriority,
+        description: '0 is highest (no priority); larger numbers run later, as in BullMQ',
+      }),
+    ),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_LIMITS.maxAttempts })),
+    backoffMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_LIMITS.maxTimeoutMs })),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: TASK_LIMITS.maxDelayMs })),
+    runAt: Type.Optional(Type.String({ format: 'date-time' })),
+    idempotencyKey: Type.Optional(Label),
+    owner: Type.Optional(Label),
+    source: Type.Optional(Label),
+  },
+  { additionalProperties: false },
+);
+export type CreateTask = Static<typeof CreateTask>;
+
+export const BulkCreateTasks = Type.Object(
+  {
+    tasks: Type.Array(CreateTask, { minItems: 1, maxItems: TASK_LIMITS.maxBulk }),
+  },
+  { additionalProperties: false },
+);
+export type BulkCreateTasks = Static<typeof BulkCreateTasks>;
+
+export const BulkCreateResult = Type.Object({
+  items: Type.Array(Type.Object({ task: Task, created: Type.Boolean() })),
+});
+export type BulkCreateResult = Static<typeof BulkCreateResult>;
+
+export const ListTasksQuery = Type.Object(
+  {
+    status: Type.Optional(TaskStatus),
+    workflow: Type.Optional(Type.String({ minLength: 1 })),
+    owner: Type.Optional(Type.String({ minLength: 1 })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: TASK_LIMITS.maxListLimit, default: 50 }),
+    ),
+    cursor: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type ListTasksQuery = Static<typeof ListTasksQuery>;
+
+export const TaskList = Type.Object({
+  items: Type.Array(Task),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type TaskList = Static<typeof TaskList>;
+
+export const TaskLogLine = Type.Object({
+  ts: IsoDate,
+  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('system')]),
+  text: Type.String(),
+});
+export type TaskLogLine = Static<typeof TaskLogLine>;
+
+export const TaskLogs = Type.Object({ lines: Type.Array(TaskLogLine) });
+export type TaskLogs = Static<typeof TaskLogs>;
+
+export const TaskIdParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 300 }) });
+export type TaskIdParams = Static<typeof TaskIdParams>;
+
+export const TASK_EVENT_TYPES = [
+  'created',
+  'running',
+  'progress',
+  'completed',
+  'failed',
+  'cancelled',
+  'removed',
+] as const;
+export const TaskEvent = Type.Object({
+  type: Type.Union(TASK_EVENT_TYPES.map((t) => Type.Literal(t))),
+  taskId: Type.String(),
+  workflow: Type.String(),
+  ts: IsoDate,
+  progress: Type.Optional(TaskProgress),
+  error: Type.Optional(TaskError),
+});
+export type TaskEvent = Static<typeof TaskEvent>;

@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Health, Readiness } from '../../contract/index.ts';
+import { listWorkers } from '../../tasks/worker-registry.ts';
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/',
+    { schema: { summary: 'Liveness', security: [], response: { 200: Health } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Ready when Redis answers and at least one worker is alive',
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (_request, reply) => {
+      const { redis } = app.deps;
+      const started = performance.now();
+      try {
+        await redis.ping();
+        const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+        const workers = await listWorkers(redis);
+        const ready = workers.length > 0;
+        return reply
+          .status(ready ? 200 : 503)
+          .send({ ready, redis: { ok: true, latencyMs }, workers });
+      } catch (err) {
+        return reply
+          .status(503)
+          .send({ ready: false, redis: { ok: false, error: (err as Error).message }, workers: [] });
+      }
+    },
+  );
+};
+
+export default healthRoutes;

@@ -1,0 +1,49 @@
+// ENTRY: the API process. Config → Redis → TaskService → buildApp → listen; graceful close.
+import { Redis } from 'ioredis';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { TaskService } from './tasks/task-service.ts';
+import { ensureToken } from './token.ts';
+import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(78);
+}
+
+const logger = createLogger('backend', config.logLevel);
+const redis = new Redis(config.redisUrl, { connectionName: 'taskdock-backend' });
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+// The API validates params only; commands run in workers, so the shell env here is empty.
+const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: {} }));
+const tasks = new TaskService({ redis, registry, retentionDays: config.retentionDays });
+const token = config.token ?? (await ensureToken(config.dataDir));
+const app = await buildApp({ token, redis, tasks, registry, logger });
+
+let closing = false;
+function close(signal: string) {
+  if (closing) return;
+  closing = true;
+  void (async () => {
+    logger.info({ signal }, 'stopping');
+    await app.close();
+    await tasks.close();
+    await redis.quit().catch(() => {});
+    process.exit(0);
+  })();
+}
+process.on('SIGTERM', () => close('SIGTERM'));
+process.on('SIGINT', () => close('SIGINT'));
+
+try {
+  const address = await app.listen({ host: '127.0.0.1', port: config.port });
+  logger.info({ url: address }, 'backend listening');
+} catch (err) {
+  logger.fatal({ err }, 'backend failed to listen');
+  process.exit(1);
+}

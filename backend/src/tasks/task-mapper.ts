@@ -1,0 +1,118 @@
+import type { Task, TaskProgress, TaskStatus } from '../contract/index.ts';
+import { CANCELLED_REASON, formatTaskId } from './keys.ts';
+
+/** What Taskdock keeps beside `job.data` (in the job's opts), so the data stays the params. */
+export interface TaskMeta {
+  owner?: string;
+  source?: string;
+  idempotencyKey?: string;
+  timeoutMs?: number;
+}
+
+/** The job hash field where the worker records a failure's code (BullMQ keeps only the message). */
+export const ERROR_CODE_FIELD = 'tdErrorCode';
+
+export function hashToRecord(flat: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = flat[i + 1] as string;
+  return record;
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const num = (text: string | undefined) => (text ? Number(text) || 0 : 0);
+
+function toProgress(raw: unknown): TaskProgress {
+  if (typeof raw === 'number') return { percent: clampPercent(raw) };
+  if (raw && typeof raw === 'object' && 'percent' in raw) {
+    const { percent, step } = raw as { percent: unknown; step?: unknown };
+    return typeof step === 'string'
+      ? { percent: clampPercent(Number(percent)), step }
+      : { percent: clampPercent(Number(percent)) };
+  }
+  return { percent: 0 };
+}
+
+const clampPercent = (n: number) => (Number.isFinite(n) ? Math.min(100, Math.max(0, n)) : 0);
+
+/** Maps a BullMQ state (as read by the get-jobs script) and job hash to the public status. */
+export function toStatus(state: string, hash: Record<string, string>, now: number): TaskStatus {
+  switch (state) {
+    case 'completed':
+      return 'completed';
+    case 'failed':
+      return hash.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed';
+    case 'active':
+      return 'running';
+    case 'delayed': {
+      // A delay the user asked for is "scheduled"; a retry backoff or an owner-slot wait is queued.
+      const opts = parseJson(hash.opts) as { delay?: number } | undefined;
+      const scheduledFor = num(hash.timestamp) + (opts?.delay ?? 0);
+      return (opts?.delay ?? 0) > 0 && now < scheduledFor && num(hash.atm) === 0
+        ? 'scheduled'
+        : 'queued';
+    }
+    default:
+      return 'queued';
+  }
+}
+
+export function toTask(
+  queue: string,
+  jobId: string,
+  state: string,
+  hash: Record<string, string>,
+  now = Date.now(),
+): Task {
+  const opts = (parseJson(hash.opts) ?? {}) as {
+    attempts?: number;
+    delay?: number;
+    priority?: number;
+    taskdock?: TaskMeta;
+  };
+  const meta = opts.taskdock ?? {};
+  const status = toStatus(state, hash, now);
+  const createdAt = num(hash.timestamp);
+  const startedAt = num(hash.processedOn);
+  const finishedAt = num(hash.finishedOn);
+  const progress = status === 'completed' ? { percent: 100 } : toProgress(parseJson(hash.progress));
+  const stacktrace = parseJson(hash.stacktrace);
+  const task: Task = {
+    id: formatTaskId(queue, jobId),
+    workflow: queue,
+    status,
+    params: parseJson(hash.data) ?? {},
+    progress,
+    attempts: Math.max(num(hash.atm ?? hash.attemptsMade), num(hash.ats)),
+    maxAttempts: Math.max(1, opts.attempts ?? 1),
+    priority: num(hash.priority) || opts.priority || 0,
+    createdAt: iso(createdAt),
+    updatedAt: iso(Math.max(createdAt, startedAt, finishedAt)),
+  };
+  if (meta.owner !== undefined) task.owner = meta.owner;
+  if (meta.source !== undefined) task.source = meta.source;
+  if (meta.idempotencyKey !== undefined) task.idempotencyKey = meta.idempotencyKey;
+  if (meta.timeoutMs !== undefined) task.timeoutMs = meta.timeoutMs;
+  if ((opts.delay ?? 0) > 0) task.scheduledFor = iso(createdAt + (opts.delay ?? 0));
+  if (startedAt) task.startedAt = iso(startedAt);
+  if (finishedAt && (status === 'completed' || status === 'failed' || status === 'cancelled')) {
+    task.finishedAt = iso(finishedAt);
+  }
+  if (status === 'completed') task.result = parseJson(hash.returnvalue) ?? null;
+  if (hash.failedReason && status !== 'completed' && status !== 'cancelled') {
+    task.error = { message: hash.failedReason };
+    if (hash[ERROR_CODE_FIELD]) task.error.code = hash[ERROR_CODE_FIELD];
+    if (Array.isArray(stacktrace) && typeof stacktrace.at(-1) === 'string') {
+      task.error.stack = stacktrace.at(-1);
+    }
+  }
+  return task;
+}

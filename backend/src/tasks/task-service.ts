@@ -1,0 +1,413 @@
+import { randomUUID } from 'node:crypto';
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  type CreateTask,
+  FINAL_STATUSES,
+  type FieldError,
+  type ListTasksQuery,
+  type Task,
+  type TaskList,
+  type TaskLogLine,
+} from '../contract/index.ts';
+import type { WorkflowRegistry } from '../workflows/registry.ts';
+import { notFound, TaskdockError } from './errors.ts';
+import {
+  CANCEL_CHANNEL,
+  CANCELLED_REASON,
+  cancelKey,
+  formatTaskId,
+  idempotencyKey,
+  PREFIX,
+  parseTaskId,
+  queueKey,
+  TASK_INDEX_KEY,
+  type TaskRef,
+} from './keys.ts';
+import { defineScripts } from './scripts.ts';
+import { ERROR_CODE_FIELD, hashToRecord, type TaskMeta, toTask } from './task-mapper.ts';
+
+export interface TaskServiceOptions {
+  readonly redis: Redis;
+  readonly registry: WorkflowRegistry;
+  readonly retentionDays: number;
+  /** How long cancel waits for a running task's worker to confirm. */
+  readonly cancelWaitMs?: number;
+}
+
+export interface CreateOutcome {
+  readonly task: Task;
+  /** False when an idempotency key returned an earlier task. */
+  readonly created: boolean;
+}
+
+const DEFAULT_BACKOFF_MS = 1000;
+/** An index entry younger than this may belong to a task whose job is still being added. */
+const INDEX_PRUNE_AFTER_MS = 60_000;
+const LIST_SCAN_BATCH = 200;
+/** A filtered page reads at most this many index entries, then returns a cursor to go on. */
+const LIST_SCAN_BUDGET = 5000;
+
+/** The task engine's API side: create, read, list, cancel, retry and delete tasks in BullMQ. */
+export class TaskService {
+  readonly #redis: Redis;
+  readonly #registry: WorkflowRegistry;
+  readonly #retentionMs: number;
+  readonly #cancelWaitMs: number;
+  readonly #queues = new Map<string, Queue>();
+
+  constructor(options: TaskServiceOptions) {
+    this.#redis = defineScripts(options.redis);
+    this.#registry = options.registry;
+    this.#retentionMs = options.retentionDays * 86_400_000;
+    this.#cancelWaitMs = options.cancelWaitMs ?? 10_000;
+  }
+
+  queue(name: string): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.#redis, prefix: PREFIX });
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+    this.#queues.clear();
+  }
+
+  /** Checks input against the workflow's schema; throws 400 with every failing field. */
+  validate(input: CreateTask, path = '/body'): Record<string, unknown> {
+    if (!this.#registry.get(input.workflow)) {
+      throw new TaskdockError(400, 'UNKNOWN_WORKFLOW', `Unknown workflow "${input.workflow}"`, [
+        {
+          path: `${path}/workflow`,
+          message: `must be one of: ${this.#registry
+            .list()
+            .map((w) => w.name)
+            .join(', ')}`,
+        },
+      ]);
+    }
+    const errors: FieldError[] = [];
+    const check = this.#registry.checkParams(input.workflow, input.params ?? {});
+    if (!check.ok) {
+      errors.push(...check.errors.map((e) => ({ ...e, path: `${path}/params${e.path}` })));
+    }
+    if (input.runAt !== undefined && input.delayMs !== undefined) {
+      errors.push({ path: `${path}/runAt`, message: 'give either runAt or delayMs, not both' });
+    }
+    if (errors.length > 0) {
+      throw new TaskdockError(
+        400,
+        'INVALID_PARAMS',
+        `Invalid task for workflow "${input.workflow}": ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+        errors,
+      );
+    }
+    return check.ok ? check.params : {};
+  }
+
+  async create(input: CreateTask): Promise<CreateOutcome> {
+    const params = this.validate(input);
+    return this.#add(input, params);
+  }
+
+  /** All or nothing at validation: one bad item rejects the batch before anything is queued. */
+  async createMany(inputs: readonly CreateTask[]): Promise<CreateOutcome[]> {
+    const problems: FieldError[] = [];
+    const checked = inputs.map((input, i) => {
+      try {
+        return this.validate(input, `/body/tasks/${i}`);
+      } catch (err) {
+        if (!(err instanceof TaskdockError) || !Array.isArray(err.details)) throw err;
+        problems.push(...err.details);
+        return {};
+      }
+    });
+    if (problems.length > 0) {
+      throw new TaskdockError(
+        400,
+        'INVALID_PARAMS',
+        `${problems.length} problem(s) in the batch; nothing was queued`,
+        problems,
+      );
+    }
+    return Promise.all(inputs.map((input, i) => this.#add(input, checked[i] ?? {})));
+  }
+
+  async #add(input: CreateTask, params: Record<string, unknown>): Promise<CreateOutcome> {
+    const jobId = randomUUID();
+    const taskId = formatTaskId(input.workflow, jobId);
+    if (input.idempotencyKey !== undefined) {
+      const earlier = await this.#claimIdempotencyKey(input.idempotencyKey, taskId);
+      if (earlier) return { task: earlier, created: false };
+    }
+    const meta: TaskMeta = {};
+    if (input.owner !== undefined) meta.owner = input.owner;
+    if (input.source !== undefined) meta.source = input.source;
+    if (input.idempotencyKey !== undefined) meta.idempotencyKey = input.idempotencyKey;
+    if (input.timeoutMs !== undefined) meta.timeoutMs = input.timeoutMs;
+    const delay =
+      input.runAt !== undefined
+        ? Math.max(0, Date.parse(input.runAt) - Date.now())
+        : (input.delayMs ?? 0);
+    const createdAt = Date.now();
+    // Indexed first: a crash before the add leaves an entry that lists prune, never a lost task.
+    await this.#redis.zadd(TASK_INDEX_KEY, createdAt, taskId);
+    const job = await this.queue(input.workflow).add(input.workflow, params, {
+      jobId,
+      timestamp: createdAt,
+      attempts: input.maxAttempts ?? 1,
+      backoff: { type: 'exponential', delay: input.backoffMs ?? DEFAULT_BACKOFF_MS },
+      ...(input.priority ? { priority: input.priority } : {}),
+      ...(delay > 0 ? { delay } : {}),
+      // Unknown job options are kept by BullMQ as they are: the metadata rides beside the data.
+      ...({ taskdock: meta } as object),
+    });
+    const raw = job.asJSON() as unknown as Record<string, unknown>;
+    const hash = Object.fromEntries(
+      Object.entries(raw).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+    );
+    return {
+      task: toTask(input.workflow, jobId, delay > 0 ? 'delayed' : 'waiting', hash),
+      created: true,
+    };
+  }
+
+  /** Returns the earlier task for this key, or null when this call owns the key now. */
+  async #claimIdempotencyKey(key: string, taskId: string): Promise<Task | null> {
+    const redisKey = idempotencyKey(key);
+    const ttlSeconds = Math.ceil(this.#retentionMs / 1000);
+    for (let i = 0; i < 3; i++) {
+      if (await this.#redis.set(redisKey, taskId, 'EX', ttlSeconds, 'NX')) return null;
+      const earlierId = await this.#redis.get(redisKey);
+      const earlier = earlierId ? await this.get(earlierId) : null;
+      if (earlier) return earlier;
+      // The earlier task is gone (deleted or expired): the key is free again.
+      await this.#redis.del(redisKey);
+    }
+    throw new TaskdockError(409, 'IDEMPOTENCY_CONFLICT', `Idempotency key "${key}" is contended`);
+  }
+
+  async get(id: string): Promise<Task | null> {
+    const ref = parseTaskId(id);
+    if (!ref) return null;
+    const [task] = await this.#read([ref]);
+    return task ?? null;
+  }
+
+  async #require(id: string): Promise<Task> {
+    const task = await this.get(id);
+    if (!task) throw notFound(id);
+    return task;
+  }
+
+  /** Reads tasks in one script call per queue; a missing job gives null at its place. */
+  async #read(refs: readonly TaskRef[]): Promise<(Task | null)[]> {
+    const byQueue = new Map<string, number[]>();
+    refs.forEach((ref, i) => {
+      const list = byQueue.get(ref.queue) ?? [];
+      list.push(i);
+      byQueue.set(ref.queue, list);
+    });
+    const out: (Task | null)[] = refs.map(() => null);
+    const now = Date.now();
+    await Promise.all(
+      [...byQueue].map(async ([queue, indexes]) => {
+        const ids = indexes.map((i) => (refs[i] as TaskRef).jobId);
+        const rows = await this.#redis.taskdockGetJobs(queueKey(queue), ...ids);
+        rows.forEach(([state, flat], k) => {
+          if (state === 'missing') return;
+          out[indexes[k] as number] = toTask(
+            queue,
+            ids[k] as string,
+            state,
+            hashToRecord(flat),
+            now,
+          );
+        });
+      }),
+    );
+    return out;
+  }
+
+  async list(query: ListTasksQuery): Promise<TaskList> {
+    const limit = query.limit ?? 50;
+    const needle = query.q?.toLowerCase();
+    let cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const items: Task[] = [];
+    let scanned = 0;
+    for (;;) {
+      const batch = await this.#indexPage(cursor, LIST_SCAN_BATCH);
+      if (batch.length === 0) return { items, nextCursor: null };
+      const candidates = batch.filter(
+        (entry) => query.workflow === undefined || entry.ref.queue === query.workflow,
+      );
+      const tasks = await this.#read(candidates.map((c) => c.ref));
+      const tasksById = new Map<string, Task | null>(
+        candidates.map((c, i) => [c.id, tasks[i] ?? null]),
+      );
+      for (const entry of batch) {
+        cursor = { score: entry.score, id: entry.id };
+        scanned++;
+        if (!tasksById.has(entry.id)) continue;
+        const task = tasksById.get(entry.id);
+        if (!task) {
+          if (Date.now() - entry.score > INDEX_PRUNE_AFTER_MS) {
+            await this.#redis.zrem(TASK_INDEX_KEY, entry.id);
+          }
+          continue;
+        }
+        if (query.status !== undefined && task.status !== query.status) continue;
+        if (query.owner !== undefined && task.owner !== query.owner) continue;
+        if (needle !== undefined && !matchesText(task, needle)) continue;
+        items.push(task);
+        if (items.length === limit) return { items, nextCursor: encodeCursor(entry) };
+      }
+      if (batch.length < LIST_SCAN_BATCH) return { items, nextCursor: null };
+      if (scanned >= LIST_SCAN_BUDGET && cursor) return { items, nextCursor: encodeCursor(cursor) };
+    }
+  }
+
+  /** Index entries strictly after the cursor, newest first (ties broken by id, descending). */
+  async #indexPage(cursor: Cursor | null, count: number) {
+    const max = cursor === null ? '+inf' : String(cursor.score);
+    const entries: { id: string; score: number; ref: TaskRef }[] = [];
+    let offset = 0;
+    for (;;) {
+      const flat = await this.#redis.zrevrangebyscore(
+        TASK_INDEX_KEY,
+        max,
+        '-inf',
+        'WITHSCORES',
+        'LIMIT',
+        offset,
+        count,
+      );
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const id = flat[i] as string;
+        const score = Number(flat[i + 1]);
+        if (cursor !== null && score === cursor.score && id >= cursor.id) continue;
+        const ref = parseTaskId(id);
+        if (ref) entries.push({ id, score, ref });
+      }
+      // Many tasks created in the same millisecond as the cursor: read past them.
+      if (entries.length > 0 || flat.length < count * 2) return entries;
+      offset += count;
+    }
+  }
+
+  async cancel(id: string): Promise<Task> {
+    const task = await this.#require(id);
+    if (FINAL_STATUSES.includes(task.status)) {
+      throw new TaskdockError(409, 'ALREADY_FINISHED', `Task ${id} is already ${task.status}`);
+    }
+    const ref = parseTaskId(id) as TaskRef;
+    const cancelled = await this.#redis.taskdockCancelQueued(
+      queueKey(ref.queue),
+      ref.jobId,
+      CANCELLED_REASON,
+    );
+    if (cancelled === 1) return this.#require(id);
+    // A worker holds it: tell every worker; the holder aborts it. The key covers a worker that
+    // is picking the task up right now and has not subscribed to its signal yet.
+    await this.#redis
+      .multi()
+      .set(cancelKey(id), '1', 'PX', Math.max(this.#retentionMs, 60_000))
+      .publish(CANCEL_CHANNEL, id)
+      .exec();
+    return this.#waitUntilFinal(id);
+  }
+
+  async #waitUntilFinal(id: string): Promise<Task> {
+    const deadline = Date.now() + this.#cancelWaitMs;
+    for (;;) {
+      const task = await this.#require(id);
+      if (FINAL_STATUSES.includes(task.status) || Date.now() > deadline) return task;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async retry(id: string): Promise<Task> {
+    const task = await this.#require(id);
+    if (task.status !== 'failed' && task.status !== 'cancelled') {
+      throw new TaskdockError(
+        409,
+        'NOT_RETRYABLE',
+        `Only failed or cancelled tasks can be retried; task ${id} is ${task.status}`,
+      );
+    }
+    const ref = parseTaskId(id) as TaskRef;
+    const job = await Job.fromId(this.queue(ref.queue), ref.jobId);
+    if (!job) throw notFound(id);
+    await this.#redis
+      .multi()
+      .del(cancelKey(id))
+      .hdel(`${queueKey(ref.queue)}${ref.jobId}`, ERROR_CODE_FIELD)
+      .exec();
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return this.#require(id);
+  }
+
+  async remove(id: string): Promise<void> {
+    const task = await this.#require(id);
+    const ref = parseTaskId(id) as TaskRef;
+    if (task.status === 'running') await this.cancel(id);
+    const removed = await this.queue(ref.queue).remove(ref.jobId);
+    if (removed !== 1 && (await this.get(id))) {
+      throw new TaskdockError(
+        409,
+        'TASK_LOCKED',
+        `Task ${id} is still held by a worker; try again`,
+      );
+    }
+    await this.#redis.multi().zrem(TASK_INDEX_KEY, id).del(cancelKey(id)).exec();
+  }
+
+  async logs(id: string, limit = 1000): Promise<TaskLogLine[]> {
+    const task = await this.#require(id);
+    const ref = parseTaskId(id) as TaskRef;
+    const raw = await this.#redis.lrange(`${queueKey(ref.queue)}${ref.jobId}:logs`, -limit, -1);
+    return raw.map((line) => parseLogLine(line, task.updatedAt));
+  }
+}
+
+interface Cursor {
+  score: number;
+  id: string;
+}
+
+const encodeCursor = (c: Cursor) => Buffer.from(`${c.score}|${c.id}`).toString('base64url');
+
+function decodeCursor(text: string): Cursor {
+  const raw = Buffer.from(text, 'base64url').toString();
+  const bar = raw.indexOf('|');
+  const score = Number(raw.slice(0, bar));
+  if (bar <= 0 || !Number.isFinite(score) || !parseTaskId(raw.slice(bar + 1))) {
+    throw new TaskdockError(400, 'INVALID_CURSOR', 'The cursor is not one this API returned', [
+      { path: '/querystring/cursor', message: 'is not a valid cursor' },
+    ]);
+  }
+  return { score, id: raw.slice(bar + 1) };
+}
+
+function matchesText(task: Task, needle: string): boolean {
+  return [task.id, task.workflow, task.owner, task.source].some((field) =>
+    field?.toLowerCase().includes(needle),
+  );
+}
+
+/** Taskdock workers write JSON lines; a plain BullMQ `job.log()` line is shown as a system line. */
+function parseLogLine(line: string, fallbackTs: string): TaskLogLine {
+  try {
+    const parsed = JSON.parse(line) as Partial<TaskLogLine>;
+    if (typeof parsed.text === 'string' && typeof parsed.ts === 'string' && parsed.stream) {
+      return { ts: parsed.ts, stream: parsed.stream, text: parsed.text };
+    }
+  } catch {
+    // Not ours: fall through.
+  }
+  return { ts: fallbackTs, stream: 'system', text: line };
+}

@@ -1,0 +1,26 @@
+import type { Redis } from 'ioredis';
+import type { WorkerInfo } from '../contract/index.ts';
+import { WORKERS_KEY, workerKey } from './keys.ts';
+
+/** Heartbeats: each live worker keeps a key that expires unless renewed. */
+export async function writeHeartbeat(redis: Redis, info: WorkerInfo, ttlMs: number): Promise<void> {
+  await redis
+    .multi()
+    .set(workerKey(info.id), JSON.stringify(info), 'PX', ttlMs)
+    .zadd(WORKERS_KEY, Date.now(), info.id)
+    .exec();
+}
+
+export async function removeHeartbeat(redis: Redis, id: string): Promise<void> {
+  await redis.multi().del(workerKey(id)).zrem(WORKERS_KEY, id).exec();
+}
+
+/** The workers whose heartbeat has not expired; forgets the others. */
+export async function listWorkers(redis: Redis): Promise<WorkerInfo[]> {
+  const ids = await redis.zrange(WORKERS_KEY, 0, -1);
+  if (ids.length === 0) return [];
+  const values = await redis.mget(ids.map(workerKey));
+  const dead = ids.filter((_, i) => values[i] === null);
+  if (dead.length > 0) await redis.zrem(WORKERS_KEY, ...dead);
+  return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as WorkerInfo]));
+}

@@ -1,0 +1,48 @@
+// ENTRY: the worker process. Config → Redis → workflows → worker; stops on SIGTERM/SIGINT.
+import { Redis } from 'ioredis';
+import { ConfigError, loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { builtInWorkflows, createWorkflowRegistry } from '../workflows/registry.ts';
+import { pickEnv, SHELL_ENV_KEYS } from '../workflows/shell.ts';
+import { createTaskWorker } from './task-worker.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(78);
+}
+
+const logger = createLogger('worker', config.logLevel);
+const redis = new Redis(config.redisUrl, {
+  maxRetriesPerRequest: null,
+  connectionName: 'taskdock-worker',
+});
+redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+const registry = createWorkflowRegistry(
+  builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }),
+);
+const worker = createTaskWorker({ redis, registry, config, logger });
+
+let stopping = false;
+function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  void (async () => {
+    logger.info({ signal }, 'stopping');
+    await worker.stop();
+    await redis.quit().catch(() => {});
+    process.exit(0);
+  })();
+}
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+
+try {
+  await worker.start();
+} catch (err) {
+  logger.fatal({ err }, 'worker failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { WorkerInfo } from '../contract/index.ts';
+import {
+  CANCEL_CHANNEL,
+  CANCELLED_REASON,
+  cancelKey,
+  formatTaskId,
+  ownerSlotsKey,
+  PREFIX,
+  parseTaskId,
+  queueKey,
+  TASK_INDEX_KEY,
+} from '../tasks/keys.ts';
+import { defineScripts } from '../tasks/scripts.ts';
+import { ERROR_CODE_FIELD, type TaskMeta } from '../tasks/task-mapper.ts';
+import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-registry.ts';
+import { matchesAnyGlob, type WorkflowRegistry } from '../workflows/registry.ts';
+import { TaskFailure, type Workflow } from '../workflows/workflow.ts';
+import { LogBuffer } from './log-buffer.ts';
+import { Semaphore } from './semaphore.ts';
+
+export type TaskWorkerConfig = Pick<
+  Config,
+  | 'workflows'
+  | 'concurrency'
+  | 'maxPerOwner'
+  | 'lockDurationMs'
+  | 'shutdownGraceMs'
+  | 'retentionDays'
+  | 'globalConcurrency'
+>;
+
+export interface TaskWorkerOptions {
+  readonly redis: Redis;
+  readonly registry: WorkflowRegistry;
+  readonly config: TaskWorkerConfig;
+  readonly logger: Logger;
+}
+
+const CANCEL = 'taskdock:cancel';
+const SHUTDOWN = 'taskdock:shutdown';
+const HEARTBEAT_MS = 2000;
+const KEEP_LOG_LINES = 5000;
+const RETENTION_SWEEP_MS = 10 * 60_000;
+
+export interface TaskWorker {
+  readonly id: string;
+  readonly workflows: readonly string[];
+  start(): Promise<void>;
+  /** Stops taking work; active tasks get the grace period, then go back to the queue. */
+  stop(): Promise<void>;
+}
+
+/** Runs tasks of the workflows matching `config.workflows`, one BullMQ Worker per queue. */
+export function createTaskWorker({
+  redis,
+  registry,
+  config,
+  logger,
+}: TaskWorkerOptions): TaskWorker {
+  defineScripts(redis);
+  const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const served = registry.list().filter((w) => matchesAnyGlob(w.name, config.workflows));
+  const slots = new Semaphore(config.concurrency);
+  const subscriber = redis.duplicate();
+  const workers = new Map<string, Worker>();
+  const queues: Queue[] = [];
+  const startedAt = new Date().toISOString();
+  let running = 0;
+  let stopping = false;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+
+  const info = (): WorkerInfo => ({
+    id,
+    host: os.hostname(),
+    pid: process.pid,
+    workflows: served.map((w) => w.name),
+    concurrency: config.concurrency,
+    running,
+    startedAt,
+    lastSeenAt: new Date().toISOString(),
+  });
+  const beat = () =>
+    writeHeartbeat(redis, info(), HEARTBEAT_MS * 3).catch((err) =>
+      logger.warn({ err }, 'heartbeat failed'),
+    );
+
+  async function holdOwnerSlot(owner: string, taskId: string): Promise<NodeJS.Timeout | null> {
+    const key = ownerSlotsKey(owner);
+    const lease = config.lockDurationMs;
+    const held = await redis.taskdockAcquireSlot(key, taskId, config.maxPerOwner, lease);
+    if (held !== 1) return null;
+    return setInterval(() => {
+      redis.taskdockAcquireSlot(key, taskId, config.maxPerOwner, lease).catch(() => {});
+    }, lease / 3);
+  }
+
+  async function runJob(workflow: Workflow, job: Job, token: string, signal: AbortSignal) {
+    const taskId = formatTaskId(workflow.name, job.id as string);
+    const meta = (job.opts as { taskdock?: TaskMeta }).taskdock;
+    const check = redis.multi().get(cancelKey(taskId));
+    // Jobs from plain BullMQ producers (or job schedulers) have no metadata and no index entry yet.
+    if (!meta) check.zadd(TASK_INDEX_KEY, 'NX', job.timestamp, taskId);
+    const [[, cancelled] = []] = (await check.exec()) ?? [];
+    if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
+
+    let ownerLease: NodeJS.Timeout | null = null;
+    if (meta?.owner !== undefined) {
+      ownerLease = await holdOwnerSlot(meta.owner, taskId);
+      if (!ownerLease) {
+        // The owner is at its limit on some worker: wait a moment in the delayed set, unlocked.
+        await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 150), token);
+        throw new DelayedError();
+      }
+    }
+
+    const timeoutMs = meta?.timeoutMs;
+    const taskSignal = timeoutMs
+      ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+      : signal;
+    const logs = new LogBuffer(redis, `${queueKey(workflow.name)}${job.id}:logs`, KEEP_LOG_LINES);
+    let lastProgress = '';
+    running++;
+    try {
+      return await workflow.run({
+        taskId,
+        params: job.data,
+        signal: taskSignal,
+        attempt: job.attemptsMade + 1,
+        log: (text, stream = 'stdout') => logs.push(text, stream),
+        progress: async (percent, step) => {
+          const value = step === undefined ? { percent } : { percent, step };
+          const text = JSON.stringify(value);
+          if (text === lastProgress) return;
+          lastProgress = text;
+          await job.updateProgress(value);
+        },
+      });
+    } catch (err) {
+      if (signal.aborted && signal.reason === CANCEL) {
+        logs.push('Cancelled', 'system');
+        throw new UnrecoverableError(CANCELLED_REASON);
+      }
+      if (signal.aborted && signal.reason === SHUTDOWN) {
+        logs.push('Worker is stopping: task goes back to the queue', 'system');
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const failure =
+        taskSignal.aborted && !signal.aborted
+          ? new TaskFailure(`Timed out after ${timeoutMs} ms`, 'TIMEOUT')
+          : err;
+      const message = failure instanceof Error ? failure.message : String(failure);
+      logs.push(message, 'system');
+      if (failure instanceof TaskFailure) {
+        await redis.hset(`${queueKey(workflow.name)}${job.id}`, ERROR_CODE_FIELD, failure.code);
+      }
+      throw failure;
+    } finally {
+      running--;
+      if (ownerLease) {
+        clearInterval(ownerLease);
+        await redis.zrem(ownerSlotsKey(meta?.owner as string), taskId);
+      }
+      await logs.flush();
+    }
+  }
+
+  function processorFor(workflow: Workflow) {
+    return async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
+      await slots.acquire();
+      try {
+        if (stopping) {
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        return await runJob(workflow, job, token as string, signal ?? new AbortController().signal);
+      } finally {
+        slots.release();
+      }
+    };
+  }
+
+  async function sweepRetention(): Promise<void> {
+    const graceMs = config.retentionDays * 86_400_000;
+    for (const queue of queues) {
+      for (const state of ['completed', 'failed'] as const) {
+        while ((await queue.clean(graceMs, 1000, state)).length === 1000) {
+          // More to remove: keep going in batches so Redis is never blocked for long.
+        }
+      }
+    }
+  }
+
+  return {
+    id,
+    workflows: served.map((w) => w.name),
+    async start() {
+      if (served.length === 0) {
+        throw new Error(
+          `TASKDOCK_WORKFLOWS (${config.workflows.join(',')}) matches none of the workflows: ${registry
+            .list()
+            .map((w) => w.name)
+            .join(', ')}`,
+        );
+      }
+      await subscriber.subscribe(CANCEL_CHANNEL);
+      subscriber.on('message', (_channel, taskId: string) => {
+        const ref = parseTaskId(taskId);
+        if (ref) workers.get(ref.queue)?.cancelJob(ref.jobId, CANCEL);
+      });
+      for (const workflow of served) {
+        const queue = new Queue(workflow.name, { connection: redis, prefix: PREFIX });
+        queues.push(queue);
+        const limit = config.globalConcurrency[workflow.name];
+        if (limit !== undefined) await queue.setGlobalConcurrency(limit);
+        const worker = new Worker(workflow.name, processorFor(workflow), {
+          // BullMQ duplicates this client for its blocking reads (so it must have maxRetriesPerRequest null).
+          connection: redis,
+          prefix: PREFIX,
+          concurrency: config.concurrency,
+          lockDuration: config.lockDurationMs,
+          stalledInterval: config.lockDurationMs,
+          maxStalledCount: 1,
+          autorun: false,
+        });
+        worker.on('error', (err) => logger.error({ err, workflow: workflow.name }, 'worker error'));
+        worker.on('failed', (job, err) => {
+          if (job && err.message !== CANCELLED_REASON) {
+            logger.info(
+              { taskId: formatTaskId(workflow.name, job.id as string), err: err.message },
+              'task failed',
+            );
+          }
+        });
+        workers.set(workflow.name, worker);
+      }
+      await beat();
+      heartbeat = setInterval(beat, HEARTBEAT_MS);
+      for (const worker of workers.values()) void worker.run();
+      await Promise.all([...workers.values()].map((w) => w.waitUntilReady()));
+      sweeper = setInterval(
+        () => sweepRetention().catch((err) => logger.warn({ err }, 'retention sweep failed')),
+        RETENTION_SWEEP_MS,
+      );
+      void sweepRetention().catch((err) => logger.warn({ err }, 'retention sweep failed'));
+      logger.info(
+        { workerId: id, workflows: served.map((w) => w.name), concurrency: config.concurrency },
+        'worker ready',
+      );
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(sweeper);
+      const closing = Promise.all([...workers.values()].map((w) => w.close()));
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace-over'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('grace-over'), config.shutdownGraceMs);
+      });
+      if ((await Promise.race([closing, graceOver])) === 'grace-over') {
+        logger.warn({ running }, 'grace period over: returning active tasks to the queue');
+        for (const worker of workers.values()) worker.cancelAllJobs(SHUTDOWN);
+        await closing;
+      }
+      clearTimeout(graceTimer);
+      clearInterval(heartbeat);
+      await removeHeartbeat(redis, id).catch(() => {});
+      await Promise.all(queues.map((q) => q.close()));
+      await subscriber.quit().catch(() => {});
+      logger.info({ workerId: id }, 'worker stopped');
+    },
+  };
+}

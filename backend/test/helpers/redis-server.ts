@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface TestRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  /** A fresh client (closed by `stop`); BullMQ workers need maxRetriesPerRequest null. */
+  client(): Redis;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Starts a real redis-server (TASKDOCK_REDIS_SERVER, else `redis-server` on PATH) on a free
+ * loopback port in a temp dir; `stop` kills it by its pid and removes the dir.
+ */
+export async function startRedisServer(): Promise<TestRedis> {
+  const binary = process.env.TASKDOCK_REDIS_SERVER || 'redis-server';
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-test-redis-'));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (d) => {
+      output += d;
+    });
+    child.stderr?.on('data', (d) => {
+      output += d;
+    });
+    const ready = await waitForPing(port, child);
+    if (ready) return handle(port, child, dir);
+    child.kill('SIGKILL');
+    if (attempt >= 3) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`redis-server did not start (is it installed?):\n${output}`);
+    }
+  }
+}
+
+async function waitForPing(port: number, child: ChildProcess): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      if ((await probe.ping()) === 'PONG') return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 30));
+    } finally {
+      probe.disconnect();
+    }
+  }
+  return false;
+}
+
+function handle(port: number, child: ChildProcess, dir: string): TestRedis {
+  const clients: Redis[] = [];
+  const url = `redis://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    pid: child.pid as number,
+    client() {
+      const client = new Redis(url, { maxRetriesPerRequest: null });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
