@@ -168,7 +168,9 @@ export class TaskService {
     });
     const raw = job.asJSON() as unknown as Record<string, unknown>;
     const hash = Object.fromEntries(
-      Object.entries(raw).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]])),
+      Object.entries(raw).flatMap(([k, v]) =>
+        v === undefined ? [] : [[k, typeof v === 'object' ? JSON.stringify(v) : String(v)]],
+      ),
     );
     return {
       task: toTask(input.workflow, jobId, delay > 0 ? 'delayed' : 'waiting', hash),

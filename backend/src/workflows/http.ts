@@ -9,9 +9,11 @@ export const httpWorkflow = defineWorkflow({
   paramsSchema: Type.Object(
     {
       url: Type.String({ pattern: '^https?://', maxLength: 8192 }),
-      method: Type.Union(
-        ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => Type.Literal(m)),
-        { default: 'GET' },
+      method: Type.Optional(
+        Type.Union(
+          ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => Type.Literal(m)),
+          { default: 'GET' },
+        ),
       ),
       headers: Type.Optional(Type.Record(Type.String(), Type.String())),
       body: Type.Optional(
@@ -41,7 +43,7 @@ export const httpWorkflow = defineWorkflow({
     log(`${params.method} ${params.url}`, 'system');
     let response: Response;
     try {
-      response = await fetch(params.url, { method: params.method, headers, body, signal });
+      response = await fetch(params.url, { method: params.method ?? 'GET', headers, body, signal });
     } catch (err) {
       if (signal.aborted) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;

@@ -60,7 +60,9 @@ export function createShellWorkflow({ baseEnv }: ShellOptions) {
     paramsSchema: Type.Object(
       {
         command: Type.String({ minLength: 1, maxLength: 4096 }),
-        args: Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 1000, default: [] }),
+        args: Type.Optional(
+          Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 1000, default: [] }),
+        ),
         cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
         env: Type.Optional(Type.Record(Type.String({ pattern: '^[^=\\0]+$' }), Type.String())),
       },
@@ -68,7 +70,7 @@ export function createShellWorkflow({ baseEnv }: ShellOptions) {
     ),
     async run({ params, signal, log, progress }) {
       signal.throwIfAborted();
-      const child = spawn(params.command, params.args, {
+      const child = spawn(params.command, params.args ?? [], {
         cwd: params.cwd,
         env: { ...baseEnv, ...params.env },
         stdio: ['ignore', 'pipe', 'pipe'],

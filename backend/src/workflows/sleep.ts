@@ -8,7 +8,7 @@ export const sleepWorkflow = defineWorkflow({
   paramsSchema: Type.Object(
     {
       ms: Type.Integer({ minimum: 0, maximum: 86_400_000, description: 'total time to wait' }),
-      steps: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
+      steps: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
       failAt: Type.Optional(
         Type.Integer({ minimum: 1, maximum: 1000, description: 'fail when this step starts' }),
       ),
@@ -16,7 +16,7 @@ export const sleepWorkflow = defineWorkflow({
     { additionalProperties: false },
   ),
   async run({ params, signal, progress }) {
-    const { ms, steps, failAt } = params;
+    const { ms, steps = 1, failAt } = params;
     if (ms === 0 && failAt === undefined) return { sleptMs: 0 };
     for (let step = 1; step <= steps; step++) {
       if (step === failAt) throw new TaskFailure(`Failed at step ${step} as asked`, 'FAIL_AT');

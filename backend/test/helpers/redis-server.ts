@@ -36,7 +36,18 @@ export async function startRedisServer(): Promise<TestRedis> {
     const port = await freePort();
     const child = spawn(
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -59,7 +70,12 @@ export async function startRedisServer(): Promise<TestRedis> {
 async function waitForPing(port: number, child: ChildProcess): Promise<boolean> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && child.exitCode === null) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
     probe.on('error', () => {});
     try {
       await probe.connect();

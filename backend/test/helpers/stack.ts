@@ -6,7 +6,11 @@ import { loadConfig } from '../../src/config.ts';
 import type { Task } from '../../src/contract/index.ts';
 import { FINAL_STATUSES } from '../../src/contract/index.ts';
 import { TaskService } from '../../src/tasks/task-service.ts';
-import { createTaskWorker, type TaskWorker, type TaskWorkerConfig } from '../../src/worker/task-worker.ts';
+import {
+  createTaskWorker,
+  type TaskWorker,
+  type TaskWorkerConfig,
+} from '../../src/worker/task-worker.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../../src/workflows/shell.ts';
 import { startRedisServer, type TestRedis } from './redis-server.ts';
@@ -33,7 +37,10 @@ export interface StackOptions {
 }
 
 export function workerConfig(overrides: Partial<TaskWorkerConfig> = {}): TaskWorkerConfig {
-  const defaults = loadConfig({ TASKDOCK_REDIS_URL: 'redis://127.0.0.1:1', TASKDOCK_DATA_DIR: '/tmp' });
+  const defaults = loadConfig({
+    TASKDOCK_REDIS_URL: 'redis://127.0.0.1:1',
+    TASKDOCK_DATA_DIR: '/tmp',
+  });
   return { ...defaults, lockDurationMs: 3000, shutdownGraceMs: 2000, ...overrides };
 }
 

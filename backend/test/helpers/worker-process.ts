@@ -20,7 +20,12 @@ export interface WorkerProcess {
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
     cwd: BACKEND_DIR,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TASKDOCK_LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      TASKDOCK_LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -36,7 +41,9 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  child.on('exit', (code) => rejectReady(new Error(`worker exited (${code}) before ready:\n${output}`)));
+  child.on('exit', (code) =>
+    rejectReady(new Error(`worker exited (${code}) before ready:\n${output}`)),
+  );
   const exited = once(child, 'exit');
   return {
     pid: child.pid as number,

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Task } from '../../src/contract/index.ts';
+import { isRunning as isAlive, waitUntil } from '../helpers/processes.ts';
+import { startStack, type TestStack } from '../helpers/stack.ts';
+
+describe('cancel', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startStack({ worker: { concurrency: 2 } });
+  });
+  after(() => stack.close());
+
+  const create = async (payload: object) =>
+    (await stack.request({ method: 'POST', url: '/api/tasks', payload })).json<Task>();
+  const cancel = (id: string) => stack.request({ method: 'POST', url: `/api/tasks/${id}/cancel` });
+
+  test('a scheduled task is taken off the delayed set and never runs', async () => {
+    const task = await create({ workflow: 'sleep', params: { ms: 0 }, delayMs: 600 });
+    assert.equal(task.status, 'scheduled');
+    assert.ok(task.scheduledFor);
+    const res = await cancel(task.id);
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.json<Task>().status, 'cancelled');
+    await new Promise((r) => setTimeout(r, 900));
+    const later = await stack.tasks.get(task.id);
+    assert.equal(later?.status, 'cancelled');
+    assert.equal(later?.startedAt, undefined, 'it never started');
+    assert.equal(
+      await stack.client.zscore('taskdock:sleep:delayed', task.id.split(':')[1] as string),
+      null,
+    );
+  });
+
+  test('a queued task (no worker serves its workflow) is cancelled at once', async () => {
+    const idle = await startStack({ redis: stack.redis, worker: false });
+    try {
+      // A second stack on the same Redis without a worker: use a workflow the worker is busy with.
+      const blockers = await Promise.all(
+        [1, 2].map(() => create({ workflow: 'sleep', params: { ms: 1500 } })),
+      );
+      await Promise.all(
+        blockers.map((b) => stack.waitForTask(b.id, (t) => t.status === 'running')),
+      );
+      const queued = await create({ workflow: 'sleep', params: { ms: 0 } });
+      assert.equal((await stack.tasks.get(queued.id))?.status, 'queued');
+      const res = await idle.request({ method: 'POST', url: `/api/tasks/${queued.id}/cancel` });
+      assert.equal(res.json<Task>().status, 'cancelled');
+      assert.equal(
+        await stack.client.lpos('taskdock:sleep:wait', queued.id.split(':')[1] as string),
+        null,
+      );
+      await Promise.all(blockers.map((b) => stack.waitForTask(b.id)));
+      assert.equal((await stack.tasks.get(queued.id))?.status, 'cancelled');
+    } finally {
+      await idle.close();
+    }
+  });
+
+  test('a running shell task is cancelled and its grandchild process dies too', async () => {
+    const pidFile = path.join(os.tmpdir(), `taskdock-grandchild-${process.pid}-${Date.now()}`);
+    // sh starts a background sleep (the grandchild), records its pid, then waits.
+    const task = await create({
+      workflow: 'shell',
+      params: {
+        command: 'sh',
+        args: ['-c', `sleep 60 & echo $! > ${pidFile}; echo started; wait`],
+      },
+    });
+    await stack.waitForTask(task.id, (t) => t.status === 'running');
+    let grandchild = 0;
+    for (let i = 0; i < 100 && !grandchild; i++) {
+      grandchild = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (!grandchild) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(grandchild > 0 && isAlive(grandchild), 'grandchild is running before cancel');
+
+    const res = await cancel(task.id);
+    assert.equal(res.statusCode, 200);
+    const cancelled = res.json<Task>();
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.error, undefined);
+    await waitUntil(() => !isAlive(grandchild), 2000);
+    assert.equal(isAlive(grandchild), false, 'grandchild was killed with the tree');
+    await rm(pidFile, { force: true });
+
+    const again = await cancel(task.id);
+    assert.equal(again.statusCode, 409);
+    const logs = await stack.tasks.logs(task.id);
+    assert.ok(logs.some((l) => l.stream === 'system' && l.text === 'Cancelled'));
+  });
+
+  test('a cancelled task is not retried even with attempts left, and retry brings it back', async () => {
+    const task = await create({ workflow: 'sleep', params: { ms: 5000 }, maxAttempts: 3 });
+    await stack.waitForTask(task.id, (t) => t.status === 'running');
+    assert.equal((await cancel(task.id)).json<Task>().status, 'cancelled');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await stack.tasks.get(task.id))?.status, 'cancelled');
+    const retried = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/retry` });
+    assert.equal(retried.statusCode, 200);
+    await stack.waitForTask(task.id, (t) => t.status === 'running');
+    await cancel(task.id);
+  });
+});
