@@ -5,8 +5,12 @@ import type { Redis } from 'ioredis';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
 import healthRoutes from './routes/health/index.ts';
+import logRoutes from './routes/logs/index.ts';
+import scheduleRoutes from './routes/schedules/index.ts';
+import serviceRoutes from './routes/services/index.ts';
 import taskRoutes from './routes/tasks/index.ts';
 import workflowRoutes from './routes/workflows/index.ts';
+import type { SupervisionSource } from './supervision/ipc-supervision.ts';
 import { TaskdockError } from './tasks/errors.ts';
 import type { TaskService } from './tasks/task-service.ts';
 import type { WorkflowRegistry } from './workflows/registry.ts';
@@ -20,6 +24,8 @@ export interface AppDeps {
   readonly registry: WorkflowRegistry;
   /** A pino logger; omitted, the app logs nothing (tests). */
   readonly logger?: FastifyBaseLogger;
+  /** The supervisor's services and logs; omitted, /api/services and /api/logs say "not supervised". */
+  readonly supervision?: SupervisionSource;
 }
 
 declare module 'fastify' {
@@ -62,6 +68,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { prefix: '/api/health' });
   await app.register(workflowRoutes, { prefix: '/api/workflows' });
   await app.register(taskRoutes, { prefix: '/api/tasks' });
+  await app.register(serviceRoutes, { prefix: '/api/services' });
+  await app.register(logRoutes, { prefix: '/api/logs' });
+  await app.register(scheduleRoutes, { prefix: '/api/schedules' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
+import { parentPidFromEnv, watchParent } from './parent-watch.ts';
+import { createIpcSupervision } from './supervision/ipc-supervision.ts';
 import { TaskService } from './tasks/task-service.ts';
 import { ensureToken } from './token.ts';
 import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.ts';
@@ -23,7 +25,9 @@ redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection e
 const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: {} }));
 const tasks = new TaskService({ redis, registry, retentionDays: config.retentionDays });
 const token = config.token ?? (await ensureToken(config.dataDir));
-const app = await buildApp({ token, redis, tasks, registry, logger });
+// Spawned by the supervisor with an IPC channel: it serves /api/services and /api/logs.
+const supervision = process.send ? createIpcSupervision(process) : undefined;
+const app = await buildApp({ token, redis, tasks, registry, logger, supervision });
 
 let closing = false;
 function close(signal: string) {
@@ -34,11 +38,13 @@ function close(signal: string) {
     await app.close();
     await tasks.close();
     await redis.quit().catch(() => {});
+    supervision?.close();
     process.exit(0);
   })();
 }
 process.on('SIGTERM', () => close('SIGTERM'));
 process.on('SIGINT', () => close('SIGINT'));
+watchParent(process, { parentPid: parentPidFromEnv(process.env), stop: close });
 
 try {
   const address = await app.listen({ host: '127.0.0.1', port: config.port });

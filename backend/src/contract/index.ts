@@ -1,5 +1,6 @@
 // The API contract: TypeBox schemas and their static types. Imports only TypeBox, so the
 // frontend and desktop can use it without pulling in Fastify or BullMQ.
 export * from './errors.ts';
+export * from './services.ts';
 export * from './system.ts';
 export * from './task.ts';

@@ -3,6 +3,8 @@ export const PREFIX = 'taskdock';
 
 /** Every task, newest first by creation time: member task id, score createdAt (ms). */
 export const TASK_INDEX_KEY = `${PREFIX}:index:tasks`;
+/** Schedule name → workflow (queue) that holds its BullMQ job scheduler. */
+export const SCHEDULES_KEY = `${PREFIX}:schedules`;
 export const WORKERS_KEY = `${PREFIX}:workers`;
 export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
 /** failedReason of a cancelled job: BullMQ has no "cancelled" state, so the failed set carries it. */

@@ -6,9 +6,11 @@ import {
   FINAL_STATUSES,
   type FieldError,
   type ListTasksQuery,
+  type Schedule,
   type Task,
   type TaskList,
   type TaskLogLine,
+  type UpsertSchedule,
 } from '../contract/index.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { notFound, TaskdockError } from './errors.ts';
@@ -21,6 +23,7 @@ import {
   PREFIX,
   parseTaskId,
   queueKey,
+  SCHEDULES_KEY,
   TASK_INDEX_KEY,
   type TaskRef,
 } from './keys.ts';
@@ -373,6 +376,64 @@ export class TaskService {
     const ref = parseTaskId(id) as TaskRef;
     const raw = await this.#redis.lrange(`${queueKey(ref.queue)}${ref.jobId}:logs`, -limit, -1);
     return raw.map((line) => parseLogLine(line, task.updatedAt));
+  }
+
+  /** Creates or replaces a cron schedule (a BullMQ job scheduler) that creates tasks. */
+  async upsertSchedule(name: string, input: UpsertSchedule): Promise<Schedule> {
+    const params = this.validate({ workflow: input.workflow, params: input.params ?? {} });
+    const previous = await this.#redis.hget(SCHEDULES_KEY, name);
+    const meta: TaskMeta = { source: `schedule:${name}` };
+    if (input.owner !== undefined) meta.owner = input.owner;
+    try {
+      await this.queue(input.workflow).upsertJobScheduler(
+        name,
+        { pattern: input.pattern, ...(input.tz ? { tz: input.tz } : {}) },
+        { name: input.workflow, data: params, opts: { taskdock: meta } as object },
+      );
+    } catch (err) {
+      throw new TaskdockError(
+        400,
+        'INVALID_SCHEDULE',
+        `Invalid schedule: ${(err as Error).message}`,
+        [{ path: '/body/pattern', message: (err as Error).message }],
+      );
+    }
+    if (previous && previous !== input.workflow) {
+      await this.queue(previous).removeJobScheduler(name);
+    }
+    await this.#redis.hset(SCHEDULES_KEY, name, input.workflow);
+    const schedule = await this.#readSchedule(name, input.workflow);
+    if (!schedule) throw new TaskdockError(500, 'SCHEDULE_LOST', `Schedule ${name} vanished`);
+    return schedule;
+  }
+
+  async listSchedules(): Promise<Schedule[]> {
+    const entries = Object.entries(await this.#redis.hgetall(SCHEDULES_KEY));
+    const schedules = await Promise.all(entries.map(([name, wf]) => this.#readSchedule(name, wf)));
+    return schedules
+      .filter((s): s is Schedule => s !== null)
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async removeSchedule(name: string): Promise<void> {
+    const workflow = await this.#redis.hget(SCHEDULES_KEY, name);
+    if (!workflow) throw new TaskdockError(404, 'NOT_FOUND', `No schedule named "${name}"`);
+    await this.queue(workflow).removeJobScheduler(name);
+    await this.#redis.hdel(SCHEDULES_KEY, name);
+  }
+
+  async #readSchedule(name: string, workflow: string): Promise<Schedule | null> {
+    const raw = await this.queue(workflow).getJobScheduler(name);
+    if (!raw?.pattern) return null;
+    const schedule: Schedule = {
+      id: name,
+      workflow,
+      pattern: raw.pattern,
+      params: raw.template?.data ?? {},
+    };
+    if (raw.tz) schedule.tz = raw.tz;
+    if (raw.next) schedule.nextRunAt = new Date(raw.next).toISOString();
+    return schedule;
   }
 }
 

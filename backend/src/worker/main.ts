@@ -2,6 +2,7 @@
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { parentPidFromEnv, watchParent } from '../parent-watch.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../workflows/shell.ts';
 import { createTaskWorker } from './task-worker.ts';
@@ -39,6 +40,8 @@ function stop(signal: string) {
 }
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
+// Under the supervisor: leave when it is gone, even if it was SIGKILLed and could not stop us.
+watchParent(process, { parentPid: parentPidFromEnv(process.env), stop });
 
 try {
   await worker.start();

@@ -104,10 +104,13 @@ export function createTaskWorker({
   async function runJob(workflow: Workflow, job: Job, token: string, signal: AbortSignal) {
     const taskId = formatTaskId(workflow.name, job.id as string);
     const meta = (job.opts as { taskdock?: TaskMeta }).taskdock;
-    const check = redis.multi().get(cancelKey(taskId));
-    // Jobs from plain BullMQ producers (or job schedulers) have no metadata and no index entry yet.
-    if (!meta) check.zadd(TASK_INDEX_KEY, 'NX', job.timestamp, taskId);
-    const [[, cancelled] = []] = (await check.exec()) ?? [];
+    // Jobs from plain BullMQ producers and job schedulers are not indexed yet; NX keeps others as is.
+    const [[, cancelled] = []] =
+      (await redis
+        .multi()
+        .get(cancelKey(taskId))
+        .zadd(TASK_INDEX_KEY, 'NX', job.timestamp, taskId)
+        .exec()) ?? [];
     if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
 
     let ownerLease: NodeJS.Timeout | null = null;

@@ -101,7 +101,9 @@ export function createShellWorkflow({ baseEnv }: ShellOptions) {
         })();
 
       try {
-        const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+          child.on('close', (code, sig) => resolve([code, sig])),
+        );
         const spawned = once(child, 'spawn');
         try {
           await spawned;

@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ErrorBody, Schedule, ScheduleList, UpsertSchedule } from '../../contract/index.ts';
+
+const Name = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }),
+});
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
+
+/** Cron schedules: each is a BullMQ job scheduler on its workflow's queue. */
+const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { tasks } = app.deps;
+
+  app.get('/', { schema: { response: { 200: ScheduleList, ...errors } } }, async () => ({
+    items: await tasks.listSchedules(),
+  }));
+
+  app.put(
+    '/:name',
+    { schema: { params: Name, body: UpsertSchedule, response: { 200: Schedule, ...errors } } },
+    async (request) => tasks.upsertSchedule(request.params.name, request.body),
+  );
+
+  app.delete(
+    '/:name',
+    { schema: { params: Name, response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      await tasks.removeSchedule(request.params.name);
+      return reply.status(204).send(null);
+    },
+  );
+};
+
+export default scheduleRoutes;

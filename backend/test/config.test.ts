@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, defaultDataDir, loadConfig } from '../src/config.ts';
+
+const base = {
+  TASKDOCK_REDIS_URL: 'redis://:pw@127.0.0.1:6390',
+  TASKDOCK_DATA_DIR: '/var/lib/taskdock',
+};
+
+test('defaults follow SPEC 2', () => {
+  const config = loadConfig(base);
+  assert.equal(config.port, 0);
+  assert.deepEqual(config.workflows, ['*']);
+  assert.equal(config.concurrency, 4);
+  assert.equal(config.maxPerOwner, 3);
+  assert.equal(config.retentionDays, 7);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('every bad variable is reported at once, by name, with what was expected', () => {
+  try {
+    loadConfig({
+      TASKDOCK_REDIS_URL: 'http://x',
+      TASKDOCK_PORT: '70000',
+      TASKDOCK_CONCURRENCY: 'four',
+      TASKDOCK_WORKFLOWS: 'shell, http/x',
+      TASKDOCK_TOKEN: 'short',
+      TASKDOCK_GLOBAL_CONCURRENCY: 'shell=0',
+      TASKDOCK_DATA_DIR: 'relative/dir',
+    });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    for (const name of [
+      'TASKDOCK_REDIS_URL',
+      'TASKDOCK_PORT',
+      'TASKDOCK_CONCURRENCY',
+      'TASKDOCK_WORKFLOWS',
+      'TASKDOCK_TOKEN',
+      'TASKDOCK_GLOBAL_CONCURRENCY',
+      'TASKDOCK_DATA_DIR',
+    ]) {
+      assert.match(text, new RegExp(name));
+    }
+    assert.equal(err.problems.length, 7);
+    assert.match(text, /TASKDOCK_PORT must be an integer from 0 to 65535, got "70000"/);
+  }
+});
+
+test('a missing Redis URL says who sets it', () => {
+  assert.throws(() => loadConfig({}), /TASKDOCK_REDIS_URL is required/);
+});
+
+test('workflow globs and global concurrency parse', () => {
+  const config = loadConfig({
+    ...base,
+    TASKDOCK_WORKFLOWS: 'shell, http*',
+    TASKDOCK_GLOBAL_CONCURRENCY: 'shell=2,http=10',
+  });
+  assert.deepEqual(config.workflows, ['shell', 'http*']);
+  assert.deepEqual(config.globalConcurrency, { shell: 2, http: 10 });
+});
+
+test('the default data dir is the OS app-data dir Electron uses', () => {
+  assert.equal(defaultDataDir({}, 'linux', '/home/u'), '/home/u/.config/Taskdock');
+  assert.equal(defaultDataDir({ XDG_CONFIG_HOME: '/x' }, 'linux', '/home/u'), '/x/Taskdock');
+  assert.equal(
+    defaultDataDir({}, 'darwin', '/Users/u'),
+    '/Users/u/Library/Application Support/Taskdock',
+  );
+});
