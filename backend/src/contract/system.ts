@@ -7,6 +7,8 @@ export const WorkerInfo = Type.Object({
   workflows: Type.Array(Type.String()),
   concurrency: Type.Integer(),
   running: Type.Integer(),
+  /** Ids of the tasks it runs right now. */
+  activeTasks: Type.Array(Type.String()),
   startedAt: Type.String({ format: 'date-time' }),
   lastSeenAt: Type.String({ format: 'date-time' }),
 });

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { WorkerInfo } from './system.ts';
 
 export const TASK_STATUSES = [
   'queued',
@@ -135,6 +136,8 @@ export type TaskIdParams = Static<typeof TaskIdParams>;
 
 export const TASK_EVENT_TYPES = [
   'created',
+  'queued',
+  'scheduled',
   'running',
   'progress',
   'completed',
@@ -142,12 +145,58 @@ export const TASK_EVENT_TYPES = [
   'cancelled',
   'removed',
 ] as const;
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+
+/**
+ * One change of one task, as sent on `GET /api/events` (SSE: `id:` is the event's stream id,
+ * `event:` its type). `queued`/`scheduled` mark a task going back to waiting (retry, stall,
+ * worker shutdown); `status` is the task's status right after the change (absent once removed).
+ */
 export const TaskEvent = Type.Object({
   type: Type.Union(TASK_EVENT_TYPES.map((t) => Type.Literal(t))),
   taskId: Type.String(),
   workflow: Type.String(),
   ts: IsoDate,
+  status: Type.Optional(TaskStatus),
   progress: Type.Optional(TaskProgress),
   error: Type.Optional(TaskError),
 });
 export type TaskEvent = Static<typeof TaskEvent>;
+
+const Counts = Type.Object({
+  created: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+  cancelled: Type.Integer(),
+});
+const ByStatus = Type.Object(
+  Object.fromEntries(TASK_STATUSES.map((s) => [s, Type.Integer()])) as Record<
+    TaskStatus,
+    ReturnType<typeof Type.Integer>
+  >,
+);
+export type ByStatus = Static<typeof ByStatus>;
+
+/** Finished tasks (completed + failed + cancelled) per minute, averaged over each window. */
+export const Throughput = Type.Object({
+  last1m: Type.Number(),
+  last5m: Type.Number(),
+  last15m: Type.Number(),
+});
+
+export const Stats = Type.Object({
+  /** Since install; persisted in Redis. */
+  totals: Counts,
+  byStatus: ByStatus,
+  workflows: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      totals: Counts,
+      byStatus: ByStatus,
+      throughput: Throughput,
+    }),
+  ),
+  throughput: Throughput,
+  workers: Type.Array(WorkerInfo),
+});
+export type Stats = Static<typeof Stats>;

@@ -71,7 +71,7 @@ export function createTaskWorker({
   const workers = new Map<string, Worker>();
   const queues: Queue[] = [];
   const startedAt = new Date().toISOString();
-  let running = 0;
+  const active = new Set<string>();
   let stopping = false;
   let heartbeat: NodeJS.Timeout | undefined;
   let sweeper: NodeJS.Timeout | undefined;
@@ -82,7 +82,8 @@ export function createTaskWorker({
     pid: process.pid,
     workflows: served.map((w) => w.name),
     concurrency: config.concurrency,
-    running,
+    running: active.size,
+    activeTasks: [...active],
     startedAt,
     lastSeenAt: new Date().toISOString(),
   });
@@ -129,7 +130,7 @@ export function createTaskWorker({
       : signal;
     const logs = new LogBuffer(redis, `${queueKey(workflow.name)}${job.id}:logs`, KEEP_LOG_LINES);
     let lastProgress = '';
-    running++;
+    active.add(taskId);
     try {
       return await workflow.run({
         taskId,
@@ -166,7 +167,7 @@ export function createTaskWorker({
       }
       throw failure;
     } finally {
-      running--;
+      active.delete(taskId);
       if (ownerLease) {
         clearInterval(ownerLease);
         await redis.zrem(ownerSlotsKey(meta?.owner as string), taskId);
@@ -268,7 +269,10 @@ export function createTaskWorker({
         graceTimer = setTimeout(() => resolve('grace-over'), config.shutdownGraceMs);
       });
       if ((await Promise.race([closing, graceOver])) === 'grace-over') {
-        logger.warn({ running }, 'grace period over: returning active tasks to the queue');
+        logger.warn(
+          { active: [...active] },
+          'grace period over: returning active tasks to the queue',
+        );
         for (const worker of workers.values()) worker.cancelAllJobs(SHUTDOWN);
         await closing;
       }
