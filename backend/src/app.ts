@@ -2,16 +2,23 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Metrics } from './metrics.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerSecurity } from './plugins/security.ts';
+import { createSessionManager, registerSessions, type SessionManager } from './plugins/session.ts';
+import { registerStaticUi } from './plugins/static-ui.ts';
+import eventRoutes from './routes/events/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import logRoutes from './routes/logs/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import serviceRoutes from './routes/services/index.ts';
+import statsRoutes from './routes/stats/index.ts';
 import taskRoutes from './routes/tasks/index.ts';
 import workflowRoutes from './routes/workflows/index.ts';
 import type { SupervisionSource } from './supervision/ipc-supervision.ts';
 import { TaskdockError } from './tasks/errors.ts';
+import type { EventHub } from './tasks/event-hub.ts';
+import type { StatsService } from './tasks/stats-service.ts';
 import type { TaskService } from './tasks/task-service.ts';
 import type { WorkflowRegistry } from './workflows/registry.ts';
 
@@ -21,11 +28,18 @@ export interface AppDeps {
   readonly token: string;
   readonly redis: Redis;
   readonly tasks: TaskService;
+  readonly stats: StatsService;
+  readonly events: EventHub;
+  readonly metrics: Metrics;
   readonly registry: WorkflowRegistry;
   /** A pino logger; omitted, the app logs nothing (tests). */
   readonly logger?: FastifyBaseLogger;
   /** The supervisor's services and logs; omitted, /api/services and /api/logs say "not supervised". */
   readonly supervision?: SupervisionSource;
+  /** Browser sign-in; omitted, one is made on `redis` (the usual case). */
+  readonly sessions?: SessionManager;
+  /** The Next.js static export to serve at `/`; omitted, only the API runs. */
+  readonly uiDir?: string;
 }
 
 declare module 'fastify' {
@@ -57,7 +71,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
-  registerSecurity(app, deps.token);
+  const sessions = deps.sessions ?? createSessionManager({ redis: deps.redis, token: deps.token });
+  // Cookies are parsed before the security hook runs, so it can accept a session.
+  await registerSessions(app, sessions);
+  registerSecurity(app, { token: deps.token, sessions });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Taskdock API', version: '0.1.0' },
@@ -71,6 +88,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(serviceRoutes, { prefix: '/api/services' });
   await app.register(logRoutes, { prefix: '/api/logs' });
   await app.register(scheduleRoutes, { prefix: '/api/schedules' });
+  await app.register(statsRoutes, { prefix: '/api/stats' });
+  await app.register(eventRoutes, { prefix: '/api' });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (deps.uiDir) await registerStaticUi(app, deps.uiDir);
   return app;
 }

@@ -1,11 +1,11 @@
-// ENTRY: the API process. Config → Redis → TaskService → buildApp → listen; graceful close.
+// ENTRY: the API process. Config → Redis → engine services → buildApp → listen; graceful close.
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { startBackendServices } from './engine.ts';
 import { createLogger } from './logger.ts';
 import { parentPidFromEnv, watchParent } from './parent-watch.ts';
 import { createIpcSupervision } from './supervision/ipc-supervision.ts';
-import { TaskService } from './tasks/task-service.ts';
 import { ensureToken } from './token.ts';
 import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.ts';
 
@@ -23,11 +23,24 @@ const redis = new Redis(config.redisUrl, { connectionName: 'taskdock-backend' })
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 // The API validates params only; commands run in workers, so the shell env here is empty.
 const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: {} }));
-const tasks = new TaskService({ redis, registry, retentionDays: config.retentionDays });
+const services = await startBackendServices({
+  redis,
+  registry,
+  retentionDays: config.retentionDays,
+  logger,
+});
 const token = config.token ?? (await ensureToken(config.dataDir));
 // Spawned by the supervisor with an IPC channel: it serves /api/services and /api/logs.
 const supervision = process.send ? createIpcSupervision(process) : undefined;
-const app = await buildApp({ token, redis, tasks, registry, logger, supervision });
+const app = await buildApp({
+  token,
+  redis,
+  ...services,
+  registry,
+  logger,
+  supervision,
+  uiDir: config.uiDir,
+});
 
 let closing = false;
 function close(signal: string) {
@@ -36,7 +49,7 @@ function close(signal: string) {
   void (async () => {
     logger.info({ signal }, 'stopping');
     await app.close();
-    await tasks.close();
+    await services.close();
     await redis.quit().catch(() => {});
     supervision?.close();
     process.exit(0);

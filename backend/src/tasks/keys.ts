@@ -10,6 +10,34 @@ export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
 /** failedReason of a cancelled job: BullMQ has no "cancelled" state, so the failed set carries it. */
 export const CANCELLED_REASON = 'taskdock:cancelled';
 
+/** Taskdock's own event stream across all queues: the SSE feed, resumable by stream id. */
+export const EVENTS_KEY = `${PREFIX}:events`;
+export const EVENTS_MAX_LEN = 100_000;
+/** Events BullMQ keeps per queue stream; larger than its default so a paused relay loses none. */
+export const QUEUE_EVENTS_MAX_LEN = 50_000;
+/** Written by a worker into the queue's stream when a task really starts (slot held, not cancelled). */
+export const STARTED_EVENT = 'taskdock:started';
+export const RELAY_POSITIONS_KEY = `${PREFIX}:relay:positions`;
+export const RELAY_LOCK_KEY = `${PREFIX}:relay:lock`;
+/** Queue names seen by the API or the relay (plain BullMQ producers may add more). */
+export const QUEUES_KEY = `${PREFIX}:queues`;
+export const OWNERS_KEY = `${PREFIX}:owners`;
+export const SOURCES_KEY = `${PREFIX}:sources`;
+export const STATS_TOTALS_KEY = `${PREFIX}:stats:totals`;
+export const statsWorkflowKey = (workflow: string) => `${PREFIX}:stats:workflow:${workflow}`;
+/** Finished tasks per 10-second bucket, for throughput. */
+export const THROUGHPUT_BUCKET_MS = 10_000;
+export const throughputKey = (bucket: number) => `${PREFIX}:stats:finished:${bucket}`;
+
+// Indexes: sorted sets of task ids scored by creation time (ms), newest first in lists.
+export const workflowIndexKey = (workflow: string) => `${PREFIX}:index:workflow:${workflow}`;
+export const ownerIndexKey = (owner: string) => `${PREFIX}:index:owner:${owner}`;
+export const sourceIndexKey = (source: string) => `${PREFIX}:index:source:${source}`;
+export const statusIndexKey = (status: string, workflow?: string) =>
+  workflow === undefined
+    ? `${PREFIX}:index:status:${status}`
+    : `${PREFIX}:index:status:${status}:${workflow}`;
+
 export const workerKey = (id: string) => `${PREFIX}:worker:${id}`;
 export const cancelKey = (taskId: string) => `${PREFIX}:cancel:${taskId}`;
 export const idempotencyKey = (key: string) => `${PREFIX}:idempotency:${key}`;

@@ -16,8 +16,8 @@ for i, id in ipairs(ARGV) do
     elseif redis.call('ZSCORE', base .. 'delayed', id) then state = 'delayed'
     elseif redis.call('ZSCORE', base .. 'prioritized', id) then state = 'prioritized'
     elseif redis.call('LPOS', base .. 'active', id) then state = 'active'
-    elseif redis.call('LPOS', base .. 'wait', id) or redis.call('LPOS', base .. 'paused', id) then state = 'waiting'
-    else state = 'unknown' end
+    -- Not scanning the wait list (it may hold 100,000s): a job in no other set is waiting.
+    else state = 'waiting' end
   end
   out[i] = { state, hash }
 end
@@ -63,6 +63,84 @@ end
 return 0
 `;
 
+/**
+ * Applies one relay batch atomically: status indexes, counters, throughput buckets, Taskdock's
+ * event stream, and the relay's stream positions, which must still be what the batch read from
+ * (compare-and-set: a second relay cannot apply the same events twice). Returns 0 on a conflict.
+ * ARGV[1] prefix, ARGV[2] JSON { expect, set, maxLen, ops }.
+ */
+const APPLY_RELAY_BATCH = `
+local prefix = ARGV[1]
+local batch = cjson.decode(ARGV[2])
+local statuses = { 'queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled' }
+local positions = prefix .. ':relay:positions'
+for queue, pos in pairs(batch.expect) do
+  if (redis.call('HGET', positions, queue) or '0-0') ~= pos then return 0 end
+end
+local function statusKey(s, wf)
+  if wf then return prefix .. ':index:status:' .. s .. ':' .. wf end
+  return prefix .. ':index:status:' .. s
+end
+local function addOnce(key, score, id) redis.call('ZADD', key, 'NX', score, id) end
+for _, op in ipairs(batch.ops) do
+  local id, wf = op.id, op.wf
+  local changed = true
+  if op.t == 'removed' then
+    for _, s in ipairs(statuses) do
+      redis.call('ZREM', statusKey(s), id)
+      redis.call('ZREM', statusKey(s, wf), id)
+    end
+    redis.call('ZREM', prefix .. ':index:tasks', id)
+    redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
+    if op.owner then redis.call('ZREM', prefix .. ':index:owner:' .. op.owner, id) end
+    if op.source then redis.call('ZREM', prefix .. ':index:source:' .. op.source, id) end
+  elseif op.st then
+    local score = op.score or redis.call('ZSCORE', prefix .. ':index:tasks', id)
+    if score then
+      local old = nil
+      for _, s in ipairs(statuses) do
+        if redis.call('ZSCORE', statusKey(s), id) then old = s break end
+      end
+      changed = old ~= op.st
+      if changed then
+        if old then
+          redis.call('ZREM', statusKey(old), id)
+          redis.call('ZREM', statusKey(old, wf), id)
+        end
+        redis.call('ZADD', statusKey(op.st), score, id)
+        redis.call('ZADD', statusKey(op.st, wf), score, id)
+      end
+      addOnce(prefix .. ':index:tasks', score, id)
+      addOnce(prefix .. ':index:workflow:' .. wf, score, id)
+      if op.owner then
+        addOnce(prefix .. ':index:owner:' .. op.owner, score, id)
+        redis.call('SADD', prefix .. ':owners', op.owner)
+      end
+      if op.source then
+        addOnce(prefix .. ':index:source:' .. op.source, score, id)
+        redis.call('SADD', prefix .. ':sources', op.source)
+      end
+    end
+  end
+  if op.count then
+    redis.call('HINCRBY', prefix .. ':stats:totals', op.count, 1)
+    redis.call('HINCRBY', prefix .. ':stats:workflow:' .. wf, op.count, 1)
+    if op.count ~= 'created' then
+      local bucket = prefix .. ':stats:finished:' .. op.bucket
+      redis.call('HINCRBY', bucket, '*', 1)
+      redis.call('HINCRBY', bucket, wf, 1)
+      redis.call('PEXPIRE', bucket, 1200000)
+    end
+  end
+  if op.emit == 'always' or (op.emit == 'changed' and changed) then
+    redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', batch.maxLen, '*',
+      'type', op.t, 'taskId', id, 'data', op.data)
+  end
+end
+for queue, pos in pairs(batch.set) do redis.call('HSET', positions, queue, pos) end
+return 1
+`;
+
 export type RawJob = [state: string, hash: string[]];
 
 declare module 'ioredis' {
@@ -70,6 +148,7 @@ declare module 'ioredis' {
     taskdockGetJobs(base: string, ...ids: string[]): Promise<RawJob[]>;
     taskdockCancelQueued(base: string, id: string, reason: string): Promise<number>;
     taskdockAcquireSlot(key: string, member: string, max: number, leaseMs: number): Promise<number>;
+    taskdockApplyRelayBatch(prefix: string, batchJson: string): Promise<number>;
   }
 }
 
@@ -82,6 +161,7 @@ export function defineScripts(redis: Redis): Redis {
     redis.defineCommand('taskdockGetJobs', { numberOfKeys: 1, lua: GET_JOBS });
     redis.defineCommand('taskdockCancelQueued', { numberOfKeys: 1, lua: CANCEL_QUEUED });
     redis.defineCommand('taskdockAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT });
+    redis.defineCommand('taskdockApplyRelayBatch', { numberOfKeys: 0, lua: APPLY_RELAY_BATCH });
   }
   return redis;
 }

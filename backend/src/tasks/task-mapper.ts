@@ -18,7 +18,7 @@ export function hashToRecord(flat: readonly string[]): Record<string, string> {
   return record;
 }
 
-function parseJson(text: string | undefined): unknown {
+export function parseJson(text: string | undefined): unknown {
   if (text === undefined || text === '') return undefined;
   try {
     return JSON.parse(text);
@@ -30,7 +30,7 @@ function parseJson(text: string | undefined): unknown {
 const iso = (ms: number) => new Date(ms).toISOString();
 const num = (text: string | undefined) => (text ? Number(text) || 0 : 0);
 
-function toProgress(raw: unknown): TaskProgress {
+export function toProgress(raw: unknown): TaskProgress {
   if (typeof raw === 'number') return { percent: clampPercent(raw) };
   if (raw && typeof raw === 'object' && 'percent' in raw) {
     const { percent, step } = raw as { percent: unknown; step?: unknown };

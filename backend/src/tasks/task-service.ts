@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Job, Queue } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   type CreateTask,
@@ -20,13 +20,21 @@ import {
   cancelKey,
   formatTaskId,
   idempotencyKey,
+  OWNERS_KEY,
+  ownerIndexKey,
   PREFIX,
   parseTaskId,
+  QUEUES_KEY,
   queueKey,
   SCHEDULES_KEY,
+  SOURCES_KEY,
+  sourceIndexKey,
+  statusIndexKey,
   TASK_INDEX_KEY,
   type TaskRef,
+  workflowIndexKey,
 } from './keys.ts';
+import { createQueue } from './queues.ts';
 import { defineScripts } from './scripts.ts';
 import { ERROR_CODE_FIELD, hashToRecord, type TaskMeta, toTask } from './task-mapper.ts';
 
@@ -69,7 +77,7 @@ export class TaskService {
   queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.#redis, prefix: PREFIX });
+      queue = createQueue(name, this.#redis);
       this.#queues.set(name, queue);
     }
     return queue;
@@ -157,8 +165,23 @@ export class TaskService {
         ? Math.max(0, Date.parse(input.runAt) - Date.now())
         : (input.delayMs ?? 0);
     const createdAt = Date.now();
-    // Indexed first: a crash before the add leaves an entry that lists prune, never a lost task.
-    await this.#redis.zadd(TASK_INDEX_KEY, createdAt, taskId);
+    // Indexed first: a crash before the add leaves entries that lists prune, never a lost task.
+    // The event relay keeps the status index current from here on.
+    const status = delay > 0 ? 'scheduled' : 'queued';
+    const index = this.#redis
+      .multi()
+      .zadd(TASK_INDEX_KEY, createdAt, taskId)
+      .zadd(workflowIndexKey(input.workflow), createdAt, taskId)
+      .zadd(statusIndexKey(status), createdAt, taskId)
+      .zadd(statusIndexKey(status, input.workflow), createdAt, taskId)
+      .sadd(QUEUES_KEY, input.workflow);
+    if (input.owner !== undefined) {
+      index.zadd(ownerIndexKey(input.owner), createdAt, taskId).sadd(OWNERS_KEY, input.owner);
+    }
+    if (input.source !== undefined) {
+      index.zadd(sourceIndexKey(input.source), createdAt, taskId).sadd(SOURCES_KEY, input.source);
+    }
+    await index.exec();
     const job = await this.queue(input.workflow).add(input.workflow, params, {
       jobId,
       timestamp: createdAt,
@@ -242,30 +265,26 @@ export class TaskService {
     const limit = query.limit ?? 50;
     const needle = query.q?.toLowerCase();
     let cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const keys = query.q === undefined ? [this.#indexFor(query)] : await this.#textIndexes(query.q);
     const items: Task[] = [];
     let scanned = 0;
     for (;;) {
-      const batch = await this.#indexPage(cursor, LIST_SCAN_BATCH);
+      const batch = await mergedIndexPage(this.#redis, keys, cursor, LIST_SCAN_BATCH);
       if (batch.length === 0) return { items, nextCursor: null };
-      const candidates = batch.filter(
-        (entry) => query.workflow === undefined || entry.ref.queue === query.workflow,
-      );
-      const tasks = await this.#read(candidates.map((c) => c.ref));
-      const tasksById = new Map<string, Task | null>(
-        candidates.map((c, i) => [c.id, tasks[i] ?? null]),
-      );
-      for (const entry of batch) {
-        cursor = { score: entry.score, id: entry.id };
+      const tasks = await this.#read(batch.map((entry) => entry.ref));
+      for (const [i, entry] of batch.entries()) {
+        cursor = entry;
         scanned++;
-        if (!tasksById.has(entry.id)) continue;
-        const task = tasksById.get(entry.id);
+        const task = tasks[i];
         if (!task) {
           if (Date.now() - entry.score > INDEX_PRUNE_AFTER_MS) {
             await this.#redis.zrem(TASK_INDEX_KEY, entry.id);
           }
           continue;
         }
+        // The indexes narrow the search; the task as read now decides.
         if (query.status !== undefined && task.status !== query.status) continue;
+        if (query.workflow !== undefined && task.workflow !== query.workflow) continue;
         if (query.owner !== undefined && task.owner !== query.owner) continue;
         if (needle !== undefined && !matchesText(task, needle)) continue;
         items.push(task);
@@ -276,32 +295,47 @@ export class TaskService {
     }
   }
 
-  /** Index entries strictly after the cursor, newest first (ties broken by id, descending). */
-  async #indexPage(cursor: Cursor | null, count: number) {
-    const max = cursor === null ? '+inf' : String(cursor.score);
-    const entries: { id: string; score: number; ref: TaskRef }[] = [];
-    let offset = 0;
-    for (;;) {
-      const flat = await this.#redis.zrevrangebyscore(
-        TASK_INDEX_KEY,
-        max,
-        '-inf',
-        'WITHSCORES',
-        'LIMIT',
-        offset,
-        count,
-      );
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const id = flat[i] as string;
-        const score = Number(flat[i + 1]);
-        if (cursor !== null && score === cursor.score && id >= cursor.id) continue;
-        const ref = parseTaskId(id);
-        if (ref) entries.push({ id, score, ref });
-      }
-      // Many tasks created in the same millisecond as the cursor: read past them.
-      if (entries.length > 0 || flat.length < count * 2) return entries;
-      offset += count;
+  /** The narrowest index that holds every task the filters can match. */
+  #indexFor(query: ListTasksQuery): string {
+    if (query.owner !== undefined) return ownerIndexKey(query.owner);
+    if (query.status !== undefined) return statusIndexKey(query.status, query.workflow);
+    if (query.workflow !== undefined) return workflowIndexKey(query.workflow);
+    return TASK_INDEX_KEY;
+  }
+
+  /**
+   * Indexes of every task `q` can match: a whole task id or BullMQ job id (as typed), or a
+   * substring of a workflow, owner or source name (each name has an index of its own).
+   */
+  async #textIndexes(q: string): Promise<string[]> {
+    const needle = q.toLowerCase();
+    const [queues, owners, sources] = await Promise.all([
+      this.#redis.smembers(QUEUES_KEY),
+      this.#redis.smembers(OWNERS_KEY),
+      this.#redis.smembers(SOURCES_KEY),
+    ]);
+    const has = (name: string) => name.toLowerCase().includes(needle);
+    const keys = [
+      ...queues.filter(has).map(workflowIndexKey),
+      ...owners.filter(has).map(ownerIndexKey),
+      ...sources.filter(has).map(sourceIndexKey),
+    ];
+    const candidates = [...new Set([q, ...queues.map((queue) => formatTaskId(queue, q))])];
+    const scores = await Promise.all(
+      candidates.map((id) => this.#redis.zscore(TASK_INDEX_KEY, id)),
+    );
+    const hits = candidates.flatMap((id, i) => (scores[i] === null ? [] : [String(scores[i]), id]));
+    if (hits.length > 0) {
+      // A short-lived index of the id hits, so they merge with the others like any index.
+      const key = `${PREFIX}:tmp:ids:${randomUUID()}`;
+      await this.#redis
+        .multi()
+        .zadd(key, ...hits)
+        .pexpire(key, 60_000)
+        .exec();
+      keys.push(key);
     }
+    return keys;
   }
 
   async cancel(id: string): Promise<Task> {
@@ -440,6 +474,61 @@ export class TaskService {
 interface Cursor {
   score: number;
   id: string;
+}
+
+interface IndexEntry extends Cursor {
+  ref: TaskRef;
+}
+
+/** Entries strictly after the cursor in one index, newest first (ties: id descending). */
+async function indexPage(
+  redis: Redis,
+  key: string,
+  cursor: Cursor | null,
+  count: number,
+): Promise<IndexEntry[]> {
+  const max = cursor === null ? '+inf' : String(cursor.score);
+  const entries: IndexEntry[] = [];
+  for (let offset = 0; ; offset += count) {
+    const flat = await redis.zrevrangebyscore(
+      key,
+      max,
+      '-inf',
+      'WITHSCORES',
+      'LIMIT',
+      offset,
+      count,
+    );
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const id = flat[i] as string;
+      const score = Number(flat[i + 1]);
+      if (cursor !== null && score === cursor.score && id >= cursor.id) continue;
+      const ref = parseTaskId(id);
+      if (ref) entries.push({ id, score, ref });
+    }
+    // Tasks created in the cursor's millisecond were skipped: read on until the page is full.
+    if (entries.length >= count || flat.length < count * 2) return entries.slice(0, count);
+  }
+}
+
+const newestFirst = (a: Cursor, b: Cursor) =>
+  b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** The next `count` entries after the cursor across several indexes, without repeats. */
+async function mergedIndexPage(
+  redis: Redis,
+  keys: readonly string[],
+  cursor: Cursor | null,
+  count: number,
+): Promise<IndexEntry[]> {
+  if (keys.length === 1) return indexPage(redis, keys[0] as string, cursor, count);
+  const pages = await Promise.all(keys.map((key) => indexPage(redis, key, cursor, count)));
+  const seen = new Set<string>();
+  return pages
+    .flat()
+    .sort(newestFirst)
+    .filter((entry) => !seen.has(entry.id) && seen.add(entry.id))
+    .slice(0, count);
 }
 
 const encodeCursor = (c: Cursor) => Buffer.from(`${c.score}|${c.id}`).toString('base64url');

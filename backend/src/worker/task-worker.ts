@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { DelayedError, type Job, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import {
+  DelayedError,
+  type Job,
+  type Queue,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+} from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -13,9 +20,11 @@ import {
   ownerSlotsKey,
   PREFIX,
   parseTaskId,
+  QUEUE_EVENTS_MAX_LEN,
   queueKey,
-  TASK_INDEX_KEY,
+  STARTED_EVENT,
 } from '../tasks/keys.ts';
+import { createQueue } from '../tasks/queues.ts';
 import { defineScripts } from '../tasks/scripts.ts';
 import { ERROR_CODE_FIELD, type TaskMeta } from '../tasks/task-mapper.ts';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-registry.ts';
@@ -105,15 +114,6 @@ export function createTaskWorker({
   async function runJob(workflow: Workflow, job: Job, token: string, signal: AbortSignal) {
     const taskId = formatTaskId(workflow.name, job.id as string);
     const meta = (job.opts as { taskdock?: TaskMeta }).taskdock;
-    // Jobs from plain BullMQ producers and job schedulers are not indexed yet; NX keeps others as is.
-    const [[, cancelled] = []] =
-      (await redis
-        .multi()
-        .get(cancelKey(taskId))
-        .zadd(TASK_INDEX_KEY, 'NX', job.timestamp, taskId)
-        .exec()) ?? [];
-    if (cancelled) throw new UnrecoverableError(CANCELLED_REASON);
-
     let ownerLease: NodeJS.Timeout | null = null;
     if (meta?.owner !== undefined) {
       ownerLease = await holdOwnerSlot(meta.owner, taskId);
@@ -122,6 +122,33 @@ export function createTaskWorker({
         await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 150), token);
         throw new DelayedError();
       }
+    }
+    const releaseOwnerSlot = async () => {
+      if (!ownerLease) return;
+      clearInterval(ownerLease);
+      await redis.zrem(ownerSlotsKey(meta?.owner as string), taskId);
+    };
+
+    // One round trip: the cancel check and the "started" event for the event relay.
+    const [[, cancelled] = []] =
+      (await redis
+        .multi()
+        .get(cancelKey(taskId))
+        .xadd(
+          `${queueKey(workflow.name)}events`,
+          'MAXLEN',
+          '~',
+          QUEUE_EVENTS_MAX_LEN,
+          '*',
+          'event',
+          STARTED_EVENT,
+          'jobId',
+          job.id as string,
+        )
+        .exec()) ?? [];
+    if (cancelled) {
+      await releaseOwnerSlot();
+      throw new UnrecoverableError(CANCELLED_REASON);
     }
 
     const timeoutMs = meta?.timeoutMs;
@@ -168,10 +195,7 @@ export function createTaskWorker({
       throw failure;
     } finally {
       active.delete(taskId);
-      if (ownerLease) {
-        clearInterval(ownerLease);
-        await redis.zrem(ownerSlotsKey(meta?.owner as string), taskId);
-      }
+      await releaseOwnerSlot();
       await logs.flush();
     }
   }
@@ -195,8 +219,30 @@ export function createTaskWorker({
     const graceMs = config.retentionDays * 86_400_000;
     for (const queue of queues) {
       for (const state of ['completed', 'failed'] as const) {
-        while ((await queue.clean(graceMs, 1000, state)).length === 1000) {
-          // More to remove: keep going in batches so Redis is never blocked for long.
+        // In batches, so Redis is never blocked for long. BullMQ's clean emits no per-job
+        // events, so say "removed" for each: the event relay drops them from the indexes.
+        for (;;) {
+          const removed = await queue.clean(graceMs, 1000, state);
+          if (removed.length > 0) {
+            const events = redis.pipeline();
+            for (const jobId of removed) {
+              events.xadd(
+                `${queueKey(queue.name)}events`,
+                'MAXLEN',
+                '~',
+                QUEUE_EVENTS_MAX_LEN,
+                '*',
+                'event',
+                'removed',
+                'jobId',
+                jobId,
+                'prev',
+                state,
+              );
+            }
+            await events.exec();
+          }
+          if (removed.length < 1000) break;
         }
       }
     }
@@ -220,7 +266,7 @@ export function createTaskWorker({
         if (ref) workers.get(ref.queue)?.cancelJob(ref.jobId, CANCEL);
       });
       for (const workflow of served) {
-        const queue = new Queue(workflow.name, { connection: redis, prefix: PREFIX });
+        const queue = createQueue(workflow.name, redis);
         queues.push(queue);
         const limit = config.globalConcurrency[workflow.name];
         if (limit !== undefined) await queue.setGlobalConcurrency(limit);

@@ -5,7 +5,8 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Task } from '../../src/contract/index.ts';
 import { FINAL_STATUSES } from '../../src/contract/index.ts';
-import { TaskService } from '../../src/tasks/task-service.ts';
+import { type BackendServices, startBackendServices } from '../../src/engine.ts';
+import type { TaskService } from '../../src/tasks/task-service.ts';
 import {
   createTaskWorker,
   type TaskWorker,
@@ -22,6 +23,7 @@ export interface TestStack {
   readonly client: Redis;
   readonly app: FastifyInstance;
   readonly tasks: TaskService;
+  readonly services: BackendServices;
   readonly worker: TaskWorker | undefined;
   /** `app.inject` with the bearer token and JSON body. */
   request(options: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
@@ -51,8 +53,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const registry = createWorkflowRegistry(
     builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }),
   );
-  const tasks = new TaskService({ redis: client, registry, retentionDays: 7, cancelWaitMs: 5000 });
-  const app = await buildApp({ token: TEST_TOKEN, redis: client, tasks, registry });
+  const services = await startBackendServices({
+    redis: client,
+    registry,
+    retentionDays: 7,
+    cancelWaitMs: 5000,
+    logger: pino({ level: 'silent' }),
+  });
+  const { tasks } = services;
+  const app = await buildApp({ token: TEST_TOKEN, redis: client, ...services, registry });
   let worker: TaskWorker | undefined;
   if (options.worker !== false) {
     worker = createTaskWorker({
@@ -68,6 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     client,
     app,
     tasks,
+    services,
     worker,
     request({ token = TEST_TOKEN, headers, ...rest }) {
       return app.inject({
@@ -89,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     async close() {
       await worker?.stop();
       await app.close();
-      await tasks.close();
+      await services.close();
       if (!options.redis) await redis.stop();
     },
   };

@@ -191,12 +191,20 @@ describe('tasks API', () => {
       bySource.items.map((t) => t.id),
       [ids[3]],
     );
-    const byId = (
-      await stack.request({ method: 'GET', url: `/api/tasks?q=${ids[5]?.slice(6, 20)}` })
-    ).json<TaskList>();
+    const search = async (q: string) =>
+      (await stack.request({ method: 'GET', url: `/api/tasks?q=${q}&limit=500` }))
+        .json<TaskList>()
+        .items.map((t) => t.id);
+    assert.deepEqual(await search(ids[5] as string), [ids[5]]);
     assert.deepEqual(
-      byId.items.map((t) => t.id),
-      [ids[5]],
+      await search((ids[2] as string).slice('sleep:'.length)),
+      [ids[2]],
+      'a bare BullMQ job id finds its task',
+    );
+    assert.equal(
+      (await search(owner.slice(2, 10))).length,
+      8,
+      'a part of the owner finds its tasks',
     );
 
     const badCursor = await stack.request({ method: 'GET', url: '/api/tasks?cursor=garbage' });

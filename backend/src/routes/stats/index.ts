@@ -1,0 +1,17 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Stats } from '../../contract/index.ts';
+
+const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        summary: 'Totals since install, counts by status, throughput, workers',
+        response: { 200: Stats },
+      },
+    },
+    async () => app.deps.stats.stats(),
+  );
+};
+
+export default statsRoutes;

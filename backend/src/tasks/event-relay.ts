@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { TaskEvent, TaskEventType, TaskStatus } from '../contract/index.ts';
+import {
+  CANCELLED_REASON,
+  EVENTS_MAX_LEN,
+  formatTaskId,
+  PREFIX,
+  QUEUES_KEY,
+  queueKey,
+  RELAY_LOCK_KEY,
+  RELAY_POSITIONS_KEY,
+  STARTED_EVENT,
+  THROUGHPUT_BUCKET_MS,
+} from './keys.ts';
+import { defineScripts } from './scripts.ts';
+import {
+  ERROR_CODE_FIELD,
+  hashToRecord,
+  parseJson,
+  type TaskMeta,
+  toProgress,
+} from './task-mapper.ts';
+
+/** One entry of a BullMQ queue events stream. */
+export interface QueueEvent {
+  readonly id: string;
+  readonly fields: Record<string, string>;
+}
+
+export interface RelayOp {
+  t: TaskEventType;
+  id: string;
+  wf: string;
+  /** New status for the indexes. */
+  st?: TaskStatus;
+  score?: number;
+  owner?: string;
+  source?: string;
+  count?: 'created' | 'completed' | 'failed' | 'cancelled';
+  bucket?: number;
+  emit: 'always' | 'changed' | 'never';
+  data: string;
+}
+
+export interface FinishedTask {
+  readonly workflow: string;
+  readonly outcome: 'completed' | 'failed' | 'cancelled';
+  readonly durationMs: number | undefined;
+}
+
+const streamTime = (id: string) => Number(id.split('-')[0]);
+
+/**
+ * Translates one BullMQ event into what the relay applies. `hash` is the job's current hash
+ * (empty when the job is gone); null for events that change nothing a user sees.
+ */
+export function toRelayOp(
+  queue: string,
+  event: QueueEvent,
+  hash: Record<string, string>,
+): RelayOp | null {
+  const { fields } = event;
+  const jobId = fields.jobId;
+  if (!jobId) return null;
+  const ts = streamTime(event.id);
+  const opts = (parseJson(hash.opts) ?? {}) as { delay?: number; taskdock?: TaskMeta };
+  const meta = opts.taskdock ?? {};
+  const started = Number(hash.ats ?? 0) > 0 || hash.processedOn !== undefined;
+  const op = (
+    t: TaskEventType,
+    st: TaskStatus | undefined,
+    emit: RelayOp['emit'],
+    extra: Partial<TaskEvent> = {},
+  ): RelayOp => {
+    const taskId = formatTaskId(queue, jobId);
+    const body: TaskEvent = {
+      type: t,
+      taskId,
+      workflow: queue,
+      ts: new Date(ts).toISOString(),
+      ...extra,
+    };
+    if (st) body.status = st;
+    const result: RelayOp = { t, id: taskId, wf: queue, emit, data: JSON.stringify(body) };
+    if (st) result.st = st;
+    if (hash.timestamp) result.score = Number(hash.timestamp);
+    if (meta.owner !== undefined) result.owner = meta.owner;
+    if (meta.source !== undefined) result.source = meta.source;
+    return result;
+  };
+  switch (fields.event) {
+    case 'added': {
+      const created = op('created', (opts.delay ?? 0) > 0 ? 'scheduled' : 'queued', 'always');
+      return { ...created, count: 'created' };
+    }
+    case 'waiting':
+      // Without `prev` it is the second half of an add; with it, the task went back to waiting.
+      return fields.prev ? op('queued', 'queued', 'changed') : null;
+    case 'delayed':
+      // A delayed add is the scheduled status set at creation; later ones are backoffs or waits.
+      return started ? op('queued', 'queued', 'changed') : null;
+    case STARTED_EVENT:
+      return op('running', 'running', 'always');
+    case 'progress':
+      return op('progress', undefined, 'always', { progress: toProgress(parseJson(fields.data)) });
+    case 'completed': {
+      const done = op('completed', 'completed', 'always', { progress: { percent: 100 } });
+      return { ...done, count: 'completed', bucket: Math.floor(ts / THROUGHPUT_BUCKET_MS) };
+    }
+    case 'failed': {
+      const cancelled = fields.failedReason === CANCELLED_REASON;
+      const error = cancelled ? {} : { error: errorOf(fields.failedReason ?? '', hash) };
+      const outcome = cancelled ? 'cancelled' : 'failed';
+      const failed = op(outcome, outcome, 'always', error);
+      return { ...failed, count: outcome, bucket: Math.floor(ts / THROUGHPUT_BUCKET_MS) };
+    }
+    case 'removed':
+      return op('removed', undefined, 'always');
+    default:
+      return null;
+  }
+}
+
+function errorOf(message: string, hash: Record<string, string>) {
+  const code = hash[ERROR_CODE_FIELD];
+  return code ? { message, code } : { message };
+}
+
+export interface EventRelayOptions {
+  readonly redis: Redis;
+  /** Queues to follow from the start; others are found as producers create them. */
+  readonly queues: readonly string[];
+  readonly logger: Logger;
+  readonly onFinished?: (task: FinishedTask) => void;
+}
+
+const DISCOVER_EVERY_MS = 30_000;
+const LOCK_MS = 15_000;
+
+/**
+ * Follows every queue's BullMQ event stream and turns it into Taskdock's state: status
+ * indexes, persisted counters and one resumable event stream. One relay leads (a Redis lock);
+ * each batch lands atomically with the stream positions it read up to, so a crash or a second
+ * relay never applies an event twice and never skips one.
+ */
+export class EventRelay {
+  readonly #redis: Redis;
+  readonly #blocking: Redis;
+  readonly #logger: Logger;
+  readonly #onFinished: ((task: FinishedTask) => void) | undefined;
+  readonly #queues = new Set<string>();
+  readonly #id = randomUUID();
+  #positions = new Map<string, string>();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #lastDiscovery = 0;
+
+  constructor(options: EventRelayOptions) {
+    this.#redis = defineScripts(options.redis);
+    this.#blocking = options.redis.duplicate({ connectionName: 'taskdock-relay' });
+    this.#blocking.on('error', () => {});
+    this.#logger = options.logger;
+    this.#onFinished = options.onFinished;
+    for (const queue of options.queues) this.#queues.add(queue);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#blocking.disconnect();
+    await this.#loop;
+    await this.#redis
+      .eval(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+        1,
+        RELAY_LOCK_KEY,
+        this.#id,
+      )
+      .catch(() => {});
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        if (!(await this.#holdLock())) {
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        await this.#discover();
+        await this.#step();
+      } catch (err) {
+        if (!this.#running) return;
+        this.#logger.warn({ err: (err as Error).message }, 'event relay step failed; retrying');
+        this.#positions.clear();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  async #holdLock(): Promise<boolean> {
+    const held = await this.#redis.eval(
+      `local v = redis.call('GET', KEYS[1])
+       if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+       if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+       return 0`,
+      1,
+      RELAY_LOCK_KEY,
+      this.#id,
+      LOCK_MS,
+    );
+    return held === 1;
+  }
+
+  async #discover(): Promise<void> {
+    const now = Date.now();
+    if (this.#positions.size > 0 && now - this.#lastDiscovery < DISCOVER_EVERY_MS) return;
+    this.#lastDiscovery = now;
+    for (const queue of await this.#redis.smembers(QUEUES_KEY)) this.#queues.add(queue);
+    // Queues a plain BullMQ producer made: each has a `<prefix>:<queue>:meta` key.
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#redis.scan(
+        cursor,
+        'MATCH',
+        `${PREFIX}:*:meta`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      for (const key of keys) {
+        const queue = key.slice(PREFIX.length + 1, -':meta'.length);
+        if (/^[A-Za-z0-9_.-]+$/.test(queue)) this.#queues.add(queue);
+      }
+    } while (cursor !== '0');
+    if (this.#queues.size > 0) await this.#redis.sadd(QUEUES_KEY, ...this.#queues);
+    const queues = [...this.#queues];
+    const stored = queues.length > 0 ? await this.#redis.hmget(RELAY_POSITIONS_KEY, ...queues) : [];
+    this.#positions = new Map(queues.map((q, i) => [q, stored[i] ?? '0-0']));
+  }
+
+  async #step(): Promise<void> {
+    const queues = [...this.#positions.keys()];
+    if (queues.length === 0) {
+      await new Promise((r) => setTimeout(r, 1000));
+      return;
+    }
+    const reply = (await this.#blocking.xread(
+      'COUNT',
+      500,
+      'BLOCK',
+      1000,
+      'STREAMS',
+      ...queues.map((q) => `${queueKey(q)}events`),
+      ...queues.map((q) => this.#positions.get(q) as string),
+    )) as [string, [string, string[]][]][] | null;
+    if (!reply) return;
+    const expect: Record<string, string> = {};
+    const set: Record<string, string> = {};
+    const perQueue = reply.map(([key, entries]) => {
+      const queue = key.slice(PREFIX.length + 1, -':events'.length);
+      expect[queue] = this.#positions.get(queue) ?? '0-0';
+      set[queue] = entries.at(-1)?.[0] ?? expect[queue];
+      const events = entries.map(([id, flat]) => ({ id, fields: hashToRecord(flat) }));
+      return { queue, events };
+    });
+    const ops: RelayOp[] = [];
+    const finished: FinishedTask[] = [];
+    for (const { queue, events } of perQueue) {
+      const jobIds = [
+        ...new Set(events.map((e) => e.fields.jobId).filter((id): id is string => !!id)),
+      ];
+      const rows =
+        jobIds.length > 0 ? await this.#redis.taskdockGetJobs(queueKey(queue), ...jobIds) : [];
+      const hashes = new Map(jobIds.map((id, i) => [id, hashToRecord(rows[i]?.[1] ?? [])]));
+      for (const event of events) {
+        const hash = hashes.get(event.fields.jobId ?? '') ?? {};
+        const op = toRelayOp(queue, event, hash);
+        if (!op) continue;
+        ops.push(op);
+        if (op.count && op.count !== 'created') {
+          const started = Number(hash.processedOn);
+          const ended = Number(hash.finishedOn);
+          finished.push({
+            workflow: queue,
+            outcome: op.count,
+            durationMs: started && ended >= started ? ended - started : undefined,
+          });
+        }
+      }
+    }
+    const applied = await this.#redis.taskdockApplyRelayBatch(
+      PREFIX,
+      JSON.stringify({ expect, set, maxLen: EVENTS_MAX_LEN, ops }),
+    );
+    if (applied !== 1) {
+      // Another relay moved on meanwhile: re-read where things stand.
+      this.#positions.clear();
+      return;
+    }
+    for (const [queue, pos] of Object.entries(set)) this.#positions.set(queue, pos);
+    if (this.#onFinished) for (const task of finished) this.#onFinished(task);
+  }
+}
