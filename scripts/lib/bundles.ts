@@ -1,0 +1,169 @@
+// The esbuild bundles of every process entry (see scripts/build.ts for the layout).
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { ROOT } from './redis-manifest.ts';
+
+export interface BundleEntry {
+  /** Repository-relative TypeScript entry. */
+  readonly source: string;
+  /** Relative to dist/. */
+  readonly outfile: string;
+  /** `electron-main` keeps `electron` external (the runtime provides it). */
+  readonly runtime: 'node' | 'electron-main';
+  /** Skipped with a note while the file does not exist (entries other engineers are writing). */
+  readonly optional?: boolean;
+}
+
+export const DIST = path.join(ROOT, 'dist');
+
+export const ENTRIES: readonly BundleEntry[] = [
+  { source: 'backend/src/server.ts', outfile: 'bundles/server.mjs', runtime: 'node' },
+  { source: 'backend/src/worker/main.ts', outfile: 'bundles/worker.mjs', runtime: 'node' },
+  {
+    source: 'desktop/src/headless.ts',
+    outfile: 'bundles/headless.mjs',
+    runtime: 'node',
+    optional: true,
+  },
+  {
+    source: 'desktop/src/main.ts',
+    outfile: 'app/main.mjs',
+    runtime: 'electron-main',
+    optional: true,
+  },
+];
+
+/**
+ * Optional dependencies that are loaded in a try/catch and have a pure-JS fallback or are never
+ * used by Taskdock: left out of the bundle, so a missing one behaves as it does in development.
+ */
+const OPTIONAL_EXTERNALS = ['msgpackr-extract', '@valkey/valkey-glide', 'pino-pretty'];
+
+// ESM output with CommonJS dependencies inside: give them require/__filename/__dirname.
+const BANNER = [
+  "import { createRequire as __tdCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __tdFileURLToPath } from 'node:url';",
+  "import { dirname as __tdDirname } from 'node:path';",
+  'const require = __tdCreateRequire(import.meta.url);',
+  'const __filename = __tdFileURLToPath(import.meta.url);',
+  'const __dirname = __tdDirname(__filename);',
+].join('\n');
+
+function optionsFor(entry: BundleEntry): BuildOptions {
+  return {
+    entryPoints: [path.join(ROOT, entry.source)],
+    outfile: path.join(DIST, entry.outfile),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external:
+      entry.runtime === 'electron-main' ? ['electron', ...OPTIONAL_EXTERNALS] : OPTIONAL_EXTERNALS,
+    banner: { js: BANNER },
+    // Maps stay in dist/ for debugging; electron-builder leaves *.map out of the package.
+    sourcemap: 'external',
+    // Licences go to THIRD-PARTY-NOTICES.txt per output folder (see writeNotices).
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+async function appPackageJson(): Promise<void> {
+  const root = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    description: string;
+    license: string;
+  };
+  const pkg = {
+    name: 'taskdock',
+    productName: 'Taskdock',
+    version: root.version,
+    description: root.description,
+    license: root.license,
+    author: { name: 'Taskdock' },
+    main: 'main.mjs',
+  };
+  await writeFile(path.join(DIST, 'app', 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+}
+
+/** The node_modules package folders an esbuild metafile's inputs come from. */
+export function packageDirs(metafile: Metafile): Set<string> {
+  const dirs = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const matches = [...input.matchAll(/node_modules\/(?:@[^/]+\/)?[^/]+\//g)];
+    const last = matches.at(-1);
+    if (last) dirs.add(input.slice(0, (last.index ?? 0) + last[0].length - 1));
+  }
+  return dirs;
+}
+
+/** Name, version, licence and licence text of every package bundled into one folder. */
+async function writeNotices(folder: string, dirs: Set<string>): Promise<number> {
+  const parts: string[] = [];
+  for (const dir of [...dirs].sort()) {
+    const abs = path.resolve(process.cwd(), dir);
+    const pkg = JSON.parse(await readFile(path.join(abs, 'package.json'), 'utf8')) as {
+      name: string;
+      version: string;
+      license?: string;
+    };
+    const licenceFile = (await readdir(abs)).find((f) => /^(licen[cs]e|copying)/i.test(f));
+    const text = licenceFile ? await readFile(path.join(abs, licenceFile), 'utf8') : '';
+    parts.push(
+      `${pkg.name}@${pkg.version} (${pkg.license ?? 'licence not stated'})\n\n${text.trim() || '(no licence file in the package)'}\n`,
+    );
+  }
+  const header = `Third-party software bundled into ${path.basename(folder)}/ by esbuild.\n`;
+  await writeFile(
+    path.join(folder, 'THIRD-PARTY-NOTICES.txt'),
+    `${header}\n${parts.join(`\n${'-'.repeat(78)}\n\n`)}`,
+  );
+  return parts.length;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+export async function buildBundles(): Promise<Metafile[]> {
+  const started = Date.now();
+  await rm(DIST, { recursive: true, force: true });
+  const metas: Metafile[] = [];
+  const perFolder = new Map<string, Set<string>>();
+  for (const entry of ENTRIES) {
+    if (!existsSync(path.join(ROOT, entry.source))) {
+      if (!entry.optional) throw new Error(`${entry.source} does not exist`);
+      console.log(`build: ${entry.source} is not there yet: ${entry.outfile} skipped`);
+      continue;
+    }
+    const result = await build(optionsFor(entry));
+    const metafile = result.metafile;
+    if (!metafile) throw new Error(`esbuild gave no metafile for ${entry.source}`);
+    metas.push(metafile);
+    const folder = path.dirname(path.join(DIST, entry.outfile));
+    const dirs = perFolder.get(folder) ?? new Set<string>();
+    for (const d of packageDirs(metafile)) dirs.add(d);
+    perFolder.set(folder, dirs);
+    const out = metafile.outputs[path.relative(process.cwd(), path.join(DIST, entry.outfile))];
+    const inputs = Object.keys(metafile.inputs).length;
+    console.log(
+      `build: ${entry.outfile.padEnd(22)} ${kib(out?.bytes ?? 0).padStart(9)}  (${inputs} modules)`,
+    );
+  }
+  for (const [folder, dirs] of perFolder) {
+    const count = await writeNotices(folder, dirs);
+    console.log(
+      `build: ${path.relative(DIST, folder)}/THIRD-PARTY-NOTICES.txt lists ${count} packages`,
+    );
+  }
+  if (existsSync(path.join(DIST, 'app', 'main.mjs'))) {
+    await appPackageJson();
+  } else {
+    console.log('build: no Electron main bundle: dist/app cannot be packaged yet');
+  }
+  console.log(
+    `build: done in ${((Date.now() - started) / 1000).toFixed(1)} s → ${path.relative(ROOT, DIST)}/`,
+  );
+  return metas;
+}
