@@ -1,0 +1,156 @@
+// ENTRY: `npm run bench [-- --quick]`. Starts its own redis-server with the app's configuration,
+// measures raw BullMQ and Taskdock side by side, prints a table and, last, one JSON line.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Stats } from '../../backend/src/contract/index.ts';
+import { freePort } from '../../desktop/src/supervisor/ports.ts';
+import {
+  type Api,
+  apiCreate,
+  coldStart,
+  e2eLatency,
+  fillTasks,
+  listLatency,
+  pageCursor,
+  rawBullmqJobsPerSec,
+  startWorker,
+  taskdockJobsPerSec,
+} from './measures.ts';
+import { round, startNode } from './processes.ts';
+import { startBenchRedis } from './redis.ts';
+
+const SIZES = {
+  full: {
+    jobs: 20_000,
+    rounds: 2,
+    rate: 2000,
+    seconds: 10,
+    e2e: 200,
+    listTasks: 100_000,
+    listSamples: 300,
+  },
+  quick: {
+    jobs: 5000,
+    rounds: 1,
+    rate: 2000,
+    seconds: 5,
+    e2e: 50,
+    listTasks: 20_000,
+    listSamples: 100,
+  },
+  // For the test that checks the summary's shape only.
+  tiny: { jobs: 200, rounds: 1, rate: 200, seconds: 1, e2e: 5, listTasks: 500, listSamples: 10 },
+} as const;
+const size = process.argv.includes('--tiny')
+  ? 'tiny'
+  : process.argv.includes('--quick')
+    ? 'quick'
+    : 'full';
+const plan = SIZES[size];
+const CONCURRENCY = 50;
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+const redis = await startBenchRedis();
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-'));
+const token = randomBytes(24).toString('base64url');
+const port = await freePort();
+const backend = startNode('backend/src/server.ts', [], {
+  TASKDOCK_REDIS_URL: redis.url,
+  TASKDOCK_DATA_DIR: dataDir,
+  TASKDOCK_TOKEN: token,
+  TASKDOCK_PORT: String(port),
+  TASKDOCK_LOG_LEVEL: 'warn',
+});
+const api: Api = {
+  base: `http://127.0.0.1:${port}`,
+  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+};
+
+try {
+  await backend.waitFor('backend listening').catch(async () => {
+    // At log level warn the listen line is not printed: poll liveness instead.
+    for (let i = 0; i < 200; i++) {
+      if ((await fetch(`${api.base}/api/health`).catch(() => null))?.ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`backend did not start:\n${backend.output()}`);
+  });
+
+  log(
+    `bench (${size}): ${plan.jobs} no-op jobs x ${plan.rounds} rounds, concurrency ${CONCURRENCY}`,
+  );
+  let raw = 0;
+  let ours = 0;
+  for (let r = 0; r < plan.rounds; r++) {
+    raw = Math.max(raw, await rawBullmqJobsPerSec(redis.url, plan.jobs, CONCURRENCY));
+    ours = Math.max(ours, await taskdockJobsPerSec(api, redis.url, plan.jobs, CONCURRENCY));
+    log(`  round ${r + 1}: raw ${Math.round(raw)}/s, taskdock ${Math.round(ours)}/s`);
+  }
+
+  const worker = startWorker(redis.url, CONCURRENCY);
+  await worker.waitFor('"worker ready"');
+  log(`POST /api/tasks at ${plan.rate}/s for ${plan.seconds} s`);
+  const create = await apiCreate(api, plan.rate, plan.seconds);
+  await new Promise((r) => setTimeout(r, 2000));
+  log(`end-to-end latency, ${plan.e2e} tasks one at a time`);
+  const e2e = await e2eLatency(api, plan.e2e);
+  await worker.stop();
+
+  log(`filling to ${plan.listTasks} stored tasks`);
+  const stats = (await (
+    await fetch(`${api.base}/api/stats`, { headers: api.headers })
+  ).json()) as Stats;
+  const stored = stats.totals.created;
+  await fillTasks(api, plan.listTasks, stored);
+  const first = await listLatency(api, 'limit=50', plan.listSamples);
+  const filtered = await listLatency(api, 'status=queued&workflow=http&limit=50', plan.listSamples);
+  const deepCursor = await pageCursor(api, Math.min(200, plan.listTasks / 200));
+  const deep = await listLatency(api, `limit=50&cursor=${deepCursor}`, plan.listSamples);
+
+  log('cold start of the supervisor (npm run serve)');
+  const start = await coldStart();
+
+  const summary = {
+    rawBullmqJobsPerSec: Math.round(raw),
+    taskdockJobsPerSec: Math.round(ours),
+    throughputRatioVsRawBullmq: round(ours / raw, 3),
+    ...create,
+    ...e2e,
+    listFirstPageP99Ms: first.p99,
+    listFilteredP99Ms: filtered.p99,
+    coldStartMs: start.coldStartMs,
+    idleRssMb: start.idleRssMb,
+  };
+  const rows: [string, string, string][] = [
+    ['raw BullMQ no-op jobs/s', String(summary.rawBullmqJobsPerSec), ''],
+    ['Taskdock no-op tasks/s', String(summary.taskdockJobsPerSec), ''],
+    ['throughput ratio', String(summary.throughputRatioVsRawBullmq), '≥ 0.8'],
+    [
+      `POST /api/tasks p50 / p99 ms (${plan.rate}/s)`,
+      `${create.apiCreateP50Ms} / ${create.apiCreateP99Ms}`,
+      'p99 < 5',
+    ],
+    ['POST /api/tasks req/s', String(create.apiCreateRps), ''],
+    ['end-to-end p50 / p99 ms', `${e2e.e2eLatencyP50Ms} / ${e2e.e2eLatencyP99Ms}`, 'p50 < 5'],
+    [
+      `list first page p50 / p99 ms (${plan.listTasks} tasks)`,
+      `${first.p50} / ${first.p99}`,
+      'p99 < 20',
+    ],
+    ['list filtered page p50 / p99 ms', `${filtered.p50} / ${filtered.p99}`, 'p99 < 20'],
+    ['list deep page p50 / p99 ms', `${deep.p50} / ${deep.p99}`, ''],
+    ['cold start ms (npm run serve, from TypeScript)', String(start.coldStartMs), '< 1500'],
+    ['idle RSS MB (redis + worker + backend)', String(start.idleRssMb), '< 200'],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(`\n${'measure'.padEnd(width)}  value            target`);
+  for (const [name, value, target] of rows)
+    console.log(`${name.padEnd(width)}  ${value.padEnd(16)} ${target}`);
+  console.log(JSON.stringify(summary));
+} finally {
+  await backend.stop();
+  await redis.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,266 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Task, TaskEvent } from '../../backend/src/contract/index.ts';
+import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
+
+export interface Api {
+  readonly base: string;
+  readonly headers: Record<string, string>;
+}
+
+async function waitForCount(read: () => Promise<number>, target: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await read()) >= target) return;
+    if (Date.now() > deadline) throw new Error(`only ${await read()} of ${target} done in time`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Plain BullMQ: N no-op jobs pre-loaded into a paused queue, then one worker process drains it. */
+export async function rawBullmqJobsPerSec(redisUrl: string, n: number, concurrency: number) {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection, prefix: 'bench-raw' });
+  await queue.obliterate({ force: true });
+  await queue.pause();
+  for (let i = 0; i < n; i += 1000) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, n - i) }, () => ({ name: 'noop', data: {} })),
+    );
+  }
+  const worker = startNode(
+    'scripts/bench/raw-worker.ts',
+    [redisUrl, 'noop', String(concurrency)],
+    {},
+  );
+  try {
+    await worker.waitFor('ready');
+    const started = performance.now();
+    await queue.resume();
+    await waitForCount(
+      async () => (await queue.getJobCounts('completed')).completed ?? 0,
+      n,
+      300_000,
+    );
+    return n / ((performance.now() - started) / 1000);
+  } finally {
+    await worker.stop();
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await connection.quit();
+  }
+}
+
+/** The same through Taskdock: `sleep` tasks with ms 0 created by the API, one worker process. */
+export async function taskdockJobsPerSec(
+  api: Api,
+  redisUrl: string,
+  n: number,
+  concurrency: number,
+) {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('sleep', { connection, prefix: 'taskdock' });
+  await queue.pause();
+  const before = (await queue.getJobCounts('completed')).completed ?? 0;
+  for (let i = 0; i < n; i += 1000) {
+    const tasks = Array.from({ length: Math.min(1000, n - i) }, () => ({
+      workflow: 'sleep',
+      params: { ms: 0 },
+    }));
+    const res = await fetch(`${api.base}/api/tasks/bulk`, {
+      method: 'POST',
+      headers: api.headers,
+      body: JSON.stringify({ tasks }),
+    });
+    if (res.status !== 201)
+      throw new Error(`bulk create failed: ${res.status} ${await res.text()}`);
+  }
+  const worker = startWorker(redisUrl, concurrency);
+  try {
+    await worker.waitFor('"worker ready"');
+    const started = performance.now();
+    await queue.resume();
+    await waitForCount(
+      async () => (await queue.getJobCounts('completed')).completed ?? 0,
+      before + n,
+      300_000,
+    );
+    return n / ((performance.now() - started) / 1000);
+  } finally {
+    await worker.stop();
+    await queue.close();
+    await connection.quit();
+  }
+}
+
+export function startWorker(redisUrl: string, concurrency: number) {
+  return startNode('backend/src/worker/main.ts', [], {
+    TASKDOCK_REDIS_URL: redisUrl,
+    TASKDOCK_DATA_DIR: os.tmpdir(),
+    TASKDOCK_CONCURRENCY: String(concurrency),
+  });
+}
+
+/** POST /api/tasks at a fixed rate. */
+export async function apiCreate(api: Api, rate: number, seconds: number) {
+  const result = await autocannon({
+    url: `${api.base}/api/tasks`,
+    method: 'POST',
+    headers: api.headers,
+    body: JSON.stringify({ workflow: 'sleep', params: { ms: 0 } }),
+    connections: 10,
+    overallRate: rate,
+    duration: seconds,
+  });
+  const failed = result.non2xx + result.errors + result.timeouts;
+  if (failed > 0) throw new Error(`${failed} of the create requests failed`);
+  return {
+    apiCreateP50Ms: result.latency.p50,
+    apiCreateP99Ms: result.latency.p99,
+    apiCreateRps: round(result.requests.average, 0),
+  };
+}
+
+/** Submit one task at a time and wait for its `completed` event: idle-system latency. */
+export async function e2eLatency(api: Api, samples: number) {
+  const controller = new AbortController();
+  const response = await fetch(`${api.base}/api/events`, {
+    headers: api.headers,
+    signal: controller.signal,
+  });
+  const waiting = new Map<string, () => void>();
+  const reader = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .find((l) => l.startsWith('data: '));
+          buffer = buffer.slice(end + 2);
+          if (!data) continue;
+          const event = JSON.parse(data.slice(6)) as TaskEvent;
+          if (event.type === 'completed') waiting.get(event.taskId)?.();
+        }
+      }
+    } catch {
+      // Aborted at the end.
+    }
+  })();
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const started = performance.now();
+      const res = await fetch(`${api.base}/api/tasks`, {
+        method: 'POST',
+        headers: api.headers,
+        body: JSON.stringify({ workflow: 'sleep', params: { ms: 0 } }),
+      });
+      const { id } = (await res.json()) as Task;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`task ${id} did not complete`)), 10_000);
+        waiting.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      waiting.delete(id);
+      latencies.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  } finally {
+    controller.abort();
+    await reader;
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    e2eLatencyP50Ms: round(percentile(latencies, 50)),
+    e2eLatencyP99Ms: round(percentile(latencies, 99)),
+  };
+}
+
+/** Fills the store to `total` tasks (queued: no worker runs), across two workflows and ten owners. */
+export async function fillTasks(api: Api, total: number, have: number) {
+  for (let i = have; i < total; i += 1000) {
+    const tasks = Array.from({ length: Math.min(1000, total - i) }, (_, k) =>
+      (i + k) % 2 === 0
+        ? { workflow: 'sleep', params: { ms: 0 }, owner: `owner-${(i + k) % 10}` }
+        : {
+            workflow: 'http',
+            params: { url: 'http://127.0.0.1:9/' },
+            owner: `owner-${(i + k) % 10}`,
+          },
+    );
+    const res = await fetch(`${api.base}/api/tasks/bulk`, {
+      method: 'POST',
+      headers: api.headers,
+      body: JSON.stringify({ tasks }),
+    });
+    if (res.status !== 201) throw new Error(`fill failed: ${res.status}`);
+  }
+}
+
+export async function listLatency(api: Api, query: string, samples: number) {
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const res = await fetch(`${api.base}/api/tasks?${query}`, { headers: api.headers });
+    const body = (await res.json()) as { items: unknown[] };
+    latencies.push(performance.now() - started);
+    if (body.items.length === 0) throw new Error(`empty page for ${query}`);
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) };
+}
+
+export async function pageCursor(api: Api, pages: number): Promise<string> {
+  let cursor = '';
+  for (let i = 0; i < pages; i++) {
+    const res = await fetch(`${api.base}/api/tasks?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
+      headers: api.headers,
+    });
+    cursor = ((await res.json()) as { nextCursor: string }).nextCursor;
+  }
+  return cursor;
+}
+
+const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+};
+
+/** `npm run serve`'s supervisor from a fresh data dir: time to runtime.json, then idle memory. */
+export async function coldStart() {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-start-'));
+  const runtimeFile = path.join(dataDir, 'runtime.json');
+  const started = performance.now();
+  const serve = startNode('desktop/src/headless.ts', [], { TASKDOCK_DATA_DIR: dataDir });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(runtimeFile)) {
+      if (Date.now() > deadline) throw new Error(`no runtime.json:\n${serve.output()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const coldStartMs = Math.round(performance.now() - started);
+    await new Promise((r) => setTimeout(r, 3000));
+    const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8')) as {
+      pids: Record<string, number>;
+    };
+    const idleRssMb = round(
+      Object.values(runtime.pids).reduce((sum, pid) => sum + rssMb(pid), 0),
+      1,
+    );
+    return { coldStartMs, idleRssMb };
+  } finally {
+    await serve.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

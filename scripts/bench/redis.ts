@@ -1,0 +1,53 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from '../../desktop/src/supervisor/ports.ts';
+import { renderRedisConfig } from '../../desktop/src/supervisor/services.ts';
+
+export interface BenchRedis {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** A redis-server with exactly the app's configuration (AOF everysec, noeviction, password). */
+export async function startBenchRedis(): Promise<BenchRedis> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-redis-'));
+  const port = await freePort();
+  const password = 'bench-password-0123456789';
+  const conf = path.join(dir, 'redis.conf');
+  await writeFile(conf, renderRedisConfig({ dir, port, password }));
+  const binary = process.env.TASKDOCK_REDIS_SERVER || 'redis-server';
+  const child: ChildProcess = spawn(binary, [conf], { stdio: 'ignore' });
+  const url = `redis://:${password}@127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch {
+      probe.disconnect();
+      if (i > 100 || child.exitCode !== null)
+        throw new Error(`redis-server did not start (${binary})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    pid: child.pid as number,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
