@@ -85,6 +85,8 @@ async function appPackageJson(): Promise<void> {
     license: root.license,
     author: { name: 'Taskdock' },
     main: 'main.mjs',
+    // Electron's app_id / WM_CLASS on Linux; the .desktop file gets the same name.
+    desktopName: 'taskdock.desktop',
   };
   await writeFile(path.join(DIST, 'app', 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 }
