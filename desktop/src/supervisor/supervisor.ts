@@ -1,0 +1,663 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type {
+  ServiceExit,
+  ServiceInfo,
+  ServiceLogLine,
+  ServiceName,
+  ServiceStatus,
+} from '@taskdock/backend/contract';
+import type { LogStore } from './logs.ts';
+import { descendants, isAlive, killTree } from './process-tree.ts';
+
+/** How to run one process of a service. Built from scratch each time: never `process.env`. */
+export interface LaunchPlan {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+  /** Open an IPC channel (Node services: parent watch, polite stop, the backend's supervision). */
+  readonly ipc?: boolean;
+}
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  readonly error?: Error;
+}
+
+/** One process of a service, from spawn to exit. */
+export interface ServiceRun {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Settles once the process has exited and its output is drained (last words included). */
+  readonly exited: Promise<ExitInfo>;
+  hasExited(): boolean;
+  /** The first line this run prints that matches; rejects when `signal` aborts. */
+  waitForLine(
+    match: (line: ServiceLogLine) => boolean,
+    signal: AbortSignal,
+  ): Promise<ServiceLogLine>;
+}
+
+export interface HealthProbe {
+  readonly run: ServiceRun;
+  /** Aborted when the process exits, the gate times out or the supervisor stops. */
+  readonly signal: AbortSignal;
+  /** Why the last check failed; quoted if the gate times out. */
+  note(reason: string): void;
+}
+
+export interface ServiceSpec {
+  readonly name: ServiceName;
+  /** How long the health gate waits before the start counts as failed. */
+  readonly readyTimeoutMs: number;
+  /** How long a graceful stop may take before the process tree is killed. */
+  readonly stopGraceMs: number;
+  /** Before each start: clean up, write config, pick ports. Throws an actionable Error. */
+  prepare(context: { restart: boolean; attempt: number }): Promise<LaunchPlan>;
+  /** Resolves once the service is healthy; rejects for a failure no waiting can fix. */
+  waitHealthy(probe: HealthProbe): Promise<void>;
+  /** Asks the process to stop gracefully (SIGTERM, SHUTDOWN SAVE, an IPC message …). */
+  requestStop(run: ServiceRun): Promise<void>;
+  /** An actionable message for a process that ended before it was healthy. */
+  explainEarlyExit?(exit: ExitInfo, lastLines: readonly string[]): string | undefined;
+  /** Whether a failed start is worth one more try at once (e.g. its free port was taken). */
+  shouldRetryStart?(lastLines: readonly string[]): boolean;
+  /** Called right after spawn, before the health gate (e.g. to answer on the IPC channel). */
+  attach?(run: ServiceRun): void;
+  /** Detail for the ready event, e.g. "127.0.0.1:43121". */
+  describe?(): string;
+  /** After every exit of a run (crash, stop or failed start): remove what it leaves behind. */
+  afterExit?(run: ServiceRun): Promise<void>;
+}
+
+export interface RestartPolicy {
+  /** Restarts allowed within `windowMs`; one more crash marks the service failed. */
+  readonly maxRestarts: number;
+  readonly windowMs: number;
+  /** Delay before the first restart; doubled for each crash in the window. */
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  maxRestarts: 5,
+  windowMs: 60_000,
+  initialDelayMs: 500,
+  maxDelayMs: 15_000,
+};
+
+interface EventBase {
+  readonly service: ServiceName;
+  /** Epoch ms. */
+  readonly at: number;
+  /** Ms since `start()` was called. */
+  readonly sinceStartMs: number;
+}
+
+export type SupervisorEvent =
+  | (EventBase & { readonly type: 'starting'; readonly attempt: number; readonly restart: boolean })
+  | (EventBase & {
+      readonly type: 'ready';
+      readonly pid: number;
+      readonly durationMs: number;
+      readonly detail?: string;
+    })
+  | (EventBase & {
+      readonly type: 'failed';
+      readonly reason: string;
+      readonly lastLines: readonly string[];
+    })
+  | (EventBase & {
+      readonly type: 'restarting';
+      readonly reason: string;
+      readonly delayMs: number;
+      readonly restarts: number;
+    })
+  | (EventBase & {
+      readonly type: 'stopped';
+      readonly durationMs: number;
+      readonly code: number | null;
+      readonly signal: string | null;
+      /** The graceful stop did not finish within the grace period: the tree was killed. */
+      readonly forced: boolean;
+    });
+
+export type SupervisorEventType = SupervisorEvent['type'];
+
+/** Startup failed at one service: `reason` says why in words a user can act on. */
+export class StartupError extends Error {
+  constructor(
+    readonly service: ServiceName | 'supervisor',
+    readonly reason: string,
+    readonly lastLines: readonly string[] = [],
+  ) {
+    super(`${service} failed to start: ${reason}`);
+    this.name = 'StartupError';
+  }
+}
+
+class StartAborted extends Error {
+  constructor() {
+    super('start aborted: the supervisor is stopping');
+  }
+}
+
+class ServiceStartFailure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly lastLines: readonly string[],
+  ) {
+    super(reason);
+  }
+}
+
+interface ServiceState {
+  readonly spec: ServiceSpec;
+  status: ServiceStatus;
+  run: ServiceRun | undefined;
+  restarts: number;
+  crashes: number[];
+  startedAt: number | null;
+  readyAt: number | null;
+  lastExit: ServiceExit | null;
+  message: string | undefined;
+  restartTimer: NodeJS.Timeout | undefined;
+}
+
+export interface SupervisorOptions {
+  /** In start order; stopped in reverse. */
+  readonly services: readonly ServiceSpec[];
+  readonly logs: LogStore;
+  readonly restart?: Partial<RestartPolicy>;
+  /** Services provided from outside (shown as `external`), e.g. redis with TASKDOCK_REDIS_URL. */
+  readonly external?: readonly ServiceName[];
+}
+
+type WithoutTime<T> = T extends unknown ? Omit<T, 'at' | 'sinceStartMs'> : never;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export function describeExit(exit: ExitInfo): string {
+  if (exit.error) return `could not be run (${exit.error.message})`;
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code}`;
+}
+
+/** "exited with code 3 before it was ready (last output: "…")": the service's last own line. */
+export function describeEarlyExit(exit: ExitInfo, lastLines: readonly string[]): string {
+  const last = [...lastLines].reverse().find((l) => l.trim() && !l.startsWith('[supervisor]'));
+  return `${describeExit(exit)} before it was ready${last ? ` (last output: "${last}")` : ''}`;
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * Runs services in order, each gated on its health check; restarts crashed ones with
+ * exponential backoff until too many crashes in a window; stops them in reverse order,
+ * gracefully and then by killing the process tree. Plain Node: no Electron in here.
+ */
+export class Supervisor {
+  private readonly states: ServiceState[];
+  private readonly external: readonly ServiceName[];
+  private readonly policy: RestartPolicy;
+  private readonly logs: LogStore;
+  private readonly eventListeners = new Set<(event: SupervisorEvent) => void>();
+  private readonly changeListeners = new Set<(services: ServiceInfo[]) => void>();
+  private readonly aborts = new Set<AbortController>();
+  private readonly launches = new Set<Promise<unknown>>();
+  private startedAt = Date.now();
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+
+  constructor(options: SupervisorOptions) {
+    const names = options.services.map((s) => s.name);
+    if (new Set(names).size !== names.length) {
+      throw new Error(`Supervisor: service names must be unique, got ${names.join(', ')}`);
+    }
+    this.policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
+    if (
+      this.policy.maxRestarts < 0 ||
+      this.policy.initialDelayMs < 0 ||
+      this.policy.windowMs <= 0
+    ) {
+      throw new Error('Supervisor: restart policy needs maxRestarts ≥ 0, delays ≥ 0, windowMs > 0');
+    }
+    this.logs = options.logs;
+    this.external = options.external ?? [];
+    this.states = options.services.map((spec) => ({
+      spec,
+      status: 'pending',
+      run: undefined,
+      restarts: 0,
+      crashes: [],
+      startedAt: null,
+      readyAt: null,
+      lastExit: null,
+      message: undefined,
+      restartTimer: undefined,
+    }));
+  }
+
+  /** Typed lifecycle events (for a splash screen or the terminal); returns the unsubscribe. */
+  onEvent(listener: (event: SupervisorEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Called with the new snapshot whenever a status, pid or restart count changes. */
+  onChange(listener: (services: ServiceInfo[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  services(): ServiceInfo[] {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const external: ServiceInfo[] = this.external.map((name) => ({
+      name,
+      status: 'external',
+      pid: null,
+      restarts: 0,
+      startedAt: null,
+      readyAt: null,
+      lastExit: null,
+    }));
+    const own = this.states.map((s): ServiceInfo => {
+      const info: ServiceInfo = {
+        name: s.spec.name,
+        status: s.status,
+        pid: s.run && !s.run.hasExited() ? s.run.pid : null,
+        restarts: s.restarts,
+        startedAt: iso(s.startedAt),
+        readyAt: iso(s.readyAt),
+        lastExit: s.lastExit,
+      };
+      if (s.message !== undefined) info.message = s.message;
+      return info;
+    });
+    return [...external, ...own];
+  }
+
+  pid(name: ServiceName): number | null {
+    const run = this.states.find((s) => s.spec.name === name)?.run;
+    return run && !run.hasExited() ? run.pid : null;
+  }
+
+  /** Starts every service in order; on the first failure stops the others and throws StartupError. */
+  async start(): Promise<void> {
+    this.startedAt = Date.now();
+    for (const state of this.states) {
+      try {
+        await this.track(this.launch(state, false));
+      } catch (err) {
+        if (err instanceof StartAborted || this.stopping) {
+          await this.stop();
+          throw new StartupError(state.spec.name, 'startup was cancelled: stopping');
+        }
+        const failure =
+          err instanceof ServiceStartFailure
+            ? err
+            : new ServiceStartFailure((err as Error).message, []);
+        this.fail(state, failure.reason, failure.lastLines);
+        await this.stop();
+        throw new StartupError(state.spec.name, failure.reason, failure.lastLines);
+      }
+    }
+  }
+
+  /** Stops every service in reverse order (idempotent; also cancels a start in progress). */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.stopAll();
+    return this.stopPromise;
+  }
+
+  private async stopAll(): Promise<void> {
+    this.stopping = true;
+    for (const controller of this.aborts) controller.abort();
+    for (const state of this.states) clearTimeout(state.restartTimer);
+    await Promise.allSettled([...this.launches]);
+    for (const state of [...this.states].reverse()) await this.stopService(state);
+    this.changed();
+  }
+
+  private async stopService(state: ServiceState): Promise<void> {
+    const run = state.run;
+    if (!run || run.hasExited()) {
+      if (state.status !== 'failed') state.status = 'stopped';
+      return;
+    }
+    const { spec } = state;
+    const began = Date.now();
+    state.status = 'stopping';
+    this.changed();
+    // Remember the tree now: once the process is gone its children can no longer be found.
+    const tree = await descendants(run.pid);
+    void spec
+      .requestStop(run)
+      .catch((err: Error) =>
+        this.logs.system(spec.name, 'warn', `graceful stop failed: ${err.message}; waiting`),
+      );
+    const outcome = await Promise.race([
+      run.exited.then(() => 'exited' as const),
+      sleep(spec.stopGraceMs).then(() => 'grace-over' as const),
+    ]);
+    const forced = outcome === 'grace-over';
+    if (forced) {
+      this.logs.system(
+        spec.name,
+        'warn',
+        `did not stop within ${seconds(spec.stopGraceMs)}; killing its process tree`,
+      );
+      await killTree(run.pid, 'SIGKILL');
+    }
+    const exit = await Promise.race([run.exited, sleep(5000).then(() => null)]);
+    for (const pid of tree) {
+      if (isAlive(pid)) {
+        this.logs.system(spec.name, 'warn', `killing leftover child process ${pid}`);
+        await killTree(pid, 'SIGKILL');
+      }
+    }
+    state.status = 'stopped';
+    this.changed();
+    this.emit({
+      type: 'stopped',
+      service: spec.name,
+      durationMs: Date.now() - began,
+      code: exit?.code ?? null,
+      signal: exit?.signal ?? null,
+      forced,
+    });
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.launches.add(promise);
+    const forget = () => this.launches.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** Start → health gate → ready; throws ServiceStartFailure (or StartAborted). */
+  private async launch(state: ServiceState, restart: boolean): Promise<void> {
+    const { spec } = state;
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new StartAborted();
+      const began = Date.now();
+      state.status = 'starting';
+      state.message = undefined;
+      this.emit({ type: 'starting', service: spec.name, attempt, restart });
+      this.changed();
+
+      let plan: LaunchPlan;
+      try {
+        plan = await spec.prepare({ restart, attempt });
+      } catch (err) {
+        throw new ServiceStartFailure((err as Error).message, []);
+      }
+      if (this.stopping) throw new StartAborted();
+      const run = this.spawnRun(spec, plan);
+      state.run = run;
+      state.startedAt = Date.now();
+      state.readyAt = null;
+      this.changed();
+
+      const outcome = await this.gate(spec, run);
+      if (outcome.kind === 'ready') {
+        state.status = 'running';
+        state.readyAt = Date.now();
+        const detail = spec.describe?.();
+        this.logs.system(
+          spec.name,
+          'info',
+          `ready in ${Date.now() - began} ms (pid ${run.pid}${detail ? `, ${detail}` : ''})`,
+        );
+        this.emit({
+          type: 'ready',
+          service: spec.name,
+          pid: run.pid,
+          durationMs: Date.now() - began,
+          ...(detail ? { detail } : {}),
+        });
+        this.changed();
+        void run.exited.then((exit) => this.onExit(state, run, exit));
+        return;
+      }
+
+      if (!run.hasExited()) await killTree(run.pid, 'SIGKILL');
+      const exit = await run.exited;
+      if (this.stopping) throw new StartAborted();
+      const lastLines = this.logs.tail(spec.name, 15);
+      let reason: string;
+      if (outcome.kind === 'exited') {
+        reason = spec.explainEarlyExit?.(exit, lastLines) ?? describeEarlyExit(exit, lastLines);
+      } else if (outcome.kind === 'timeout') {
+        reason = `did not become healthy within ${seconds(spec.readyTimeoutMs)}${
+          outcome.note ? ` (last check: ${outcome.note})` : ''
+        }`;
+      } else {
+        reason = outcome.error.message;
+      }
+      this.logs.system(spec.name, 'error', `start failed: ${reason}`);
+      if (attempt < 3 && spec.shouldRetryStart?.(lastLines)) {
+        this.logs.system(spec.name, 'warn', 'retrying the start with a fresh configuration');
+        continue;
+      }
+      throw new ServiceStartFailure(reason, lastLines);
+    }
+  }
+
+  private async gate(
+    spec: ServiceSpec,
+    run: ServiceRun,
+  ): Promise<
+    | { kind: 'ready' }
+    | { kind: 'exited' }
+    | { kind: 'timeout'; note: string }
+    | { kind: 'error'; error: Error }
+  > {
+    const controller = new AbortController();
+    this.aborts.add(controller);
+    let note = '';
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        spec
+          .waitHealthy({
+            run,
+            signal: controller.signal,
+            note: (reason) => {
+              note = reason;
+            },
+          })
+          .then(
+            () => ({ kind: 'ready' as const }),
+            (error: Error) =>
+              run.hasExited() || controller.signal.aborted
+                ? new Promise<never>(() => {})
+                : { kind: 'error' as const, error },
+          ),
+        run.exited.then(() => ({ kind: 'exited' as const })),
+        new Promise<{ kind: 'timeout'; note: string }>((resolve) => {
+          timer = setTimeout(() => resolve({ kind: 'timeout', note }), spec.readyTimeoutMs);
+        }),
+        new Promise<{ kind: 'exited' }>((resolve) => {
+          // Stopping: settle as if it exited; launch() sees `stopping` and aborts.
+          controller.signal.addEventListener('abort', () => resolve({ kind: 'exited' }), {
+            once: true,
+          });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+      this.aborts.delete(controller);
+    }
+  }
+
+  private onExit(state: ServiceState, run: ServiceRun, exit: ExitInfo): void {
+    if (state.run !== run || this.stopping || state.status === 'stopping') return;
+    this.crashed(state, describeExit(exit), exit);
+  }
+
+  /** A running service died (or failed to come back): restart with backoff, or give up. */
+  private crashed(state: ServiceState, reason: string, exit: ExitInfo | null): void {
+    const { spec } = state;
+    const lastLines = this.logs.tail(spec.name, 20);
+    state.lastExit = {
+      at: new Date().toISOString(),
+      code: exit?.code ?? null,
+      signal: exit?.signal ?? null,
+      reason,
+      lastLines,
+    };
+    this.logs.system(spec.name, 'error', `${spec.name} ${reason}`);
+    const now = Date.now();
+    state.crashes = state.crashes.filter((t) => now - t < this.policy.windowMs);
+    state.crashes.push(now);
+    if (state.crashes.length > this.policy.maxRestarts) {
+      this.fail(
+        state,
+        `crashed ${state.crashes.length} times within ${seconds(this.policy.windowMs)}; not restarting it again. Last: ${reason}`,
+        lastLines,
+      );
+      return;
+    }
+    const delayMs = Math.min(
+      this.policy.maxDelayMs,
+      this.policy.initialDelayMs * 2 ** (state.crashes.length - 1),
+    );
+    state.status = 'restarting';
+    state.restarts++;
+    this.logs.system(spec.name, 'warn', `restarting in ${delayMs} ms (restart ${state.restarts})`);
+    this.emit({
+      type: 'restarting',
+      service: spec.name,
+      reason,
+      delayMs,
+      restarts: state.restarts,
+    });
+    this.changed();
+    state.restartTimer = setTimeout(() => {
+      state.restartTimer = undefined;
+      if (this.stopping) return;
+      void this.track(this.launch(state, true)).catch((err: Error) => {
+        if (err instanceof StartAborted || this.stopping) return;
+        this.crashed(state, `failed to restart: ${err.message}`, null);
+      });
+    }, delayMs);
+  }
+
+  private fail(state: ServiceState, reason: string, lastLines: readonly string[]): void {
+    state.status = 'failed';
+    state.message = reason;
+    this.logs.system(state.spec.name, 'error', `failed: ${reason}`);
+    this.emit({ type: 'failed', service: state.spec.name, reason, lastLines });
+    this.changed();
+  }
+
+  private spawnRun(spec: ServiceSpec, plan: LaunchPlan): ServiceRun {
+    const child = spawn(plan.command, [...plan.args], {
+      cwd: plan.cwd,
+      env: { ...plan.env },
+      stdio: plan.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      // Own process group on POSIX: a terminal's Ctrl-C reaches only the supervisor, which then
+      // stops the services in order (redis must not quit before the worker re-queued its tasks).
+      detached: process.platform !== 'win32',
+      windowsHide: true,
+    });
+    let exitInfo: ExitInfo | undefined;
+    const exited = new Promise<ExitInfo>((resolve) => {
+      child.once('error', (error) => {
+        if (child.pid === undefined) {
+          exitInfo = { code: null, signal: null, error };
+          resolve(exitInfo);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        exitInfo = { code, signal };
+        // Wait for the pipes to drain so the last words are captured, but not for a grandchild
+        // that inherited them (e.g. a redis BGSAVE fork) to finish.
+        const timer = setTimeout(() => resolve(exitInfo as ExitInfo), 1000);
+        child.once('close', () => {
+          clearTimeout(timer);
+          resolve(exitInfo as ExitInfo);
+        });
+      });
+    });
+    child.stdout?.on('data', (chunk: Buffer) => this.logs.capture(spec.name, 'stdout', chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.logs.capture(spec.name, 'stderr', chunk));
+    child.stdout?.on('end', () => this.logs.flush(spec.name, 'stdout'));
+    child.stderr?.on('end', () => this.logs.flush(spec.name, 'stderr'));
+    // A closed channel must not crash the supervisor with an unhandled 'error'.
+    child.on('error', (err) => {
+      if (child.pid !== undefined)
+        this.logs.system(spec.name, 'warn', `process error: ${err.message}`);
+    });
+
+    const logs = this.logs;
+    const run: ServiceRun = {
+      pid: child.pid ?? -1,
+      child,
+      exited,
+      hasExited: () => exitInfo !== undefined,
+      waitForLine(match, signal) {
+        return new Promise((resolve, reject) => {
+          if (signal.aborted) return reject(new Error('aborted'));
+          const unsubscribe = logs.subscribe((line) => {
+            if (line.service === spec.name && line.stream !== 'system' && match(line)) {
+              unsubscribe();
+              resolve(line);
+            }
+          });
+          signal.addEventListener(
+            'abort',
+            () => {
+              unsubscribe();
+              reject(new Error('aborted'));
+            },
+            { once: true },
+          );
+        });
+      },
+    };
+    if (child.pid !== undefined) {
+      this.logs.system(
+        spec.name,
+        'info',
+        `started pid ${child.pid}: ${plan.command} ${plan.args.join(' ')}`,
+      );
+      spec.attach?.(run);
+    }
+    return {
+      ...run,
+      exited: exited.then(async (exit) => {
+        await spec.afterExit?.(run).catch(() => {});
+        return exit;
+      }),
+    };
+  }
+
+  private emit(event: WithoutTime<SupervisorEvent>): void {
+    const at = Date.now();
+    const full = { ...event, at, sinceStartMs: at - this.startedAt } as SupervisorEvent;
+    for (const listener of this.eventListeners) {
+      try {
+        listener(full);
+      } catch {
+        // A listener's bug must not break supervision.
+      }
+    }
+  }
+
+  private changed(): void {
+    if (this.changeListeners.size === 0) return;
+    const snapshot = this.services();
+    for (const listener of this.changeListeners) {
+      try {
+        listener(snapshot);
+      } catch {
+        // As above.
+      }
+    }
+  }
+}
