@@ -69,7 +69,9 @@ export function watchParent(proc: WatchedProcess, options: ParentWatchOptions): 
 }
 
 /** TASKDOCK_PARENT_PID, set by the supervisor; undefined when absent or not a pid. */
-export function parentPidFromEnv(env: Readonly<Record<string, string | undefined>>): number | undefined {
+export function parentPidFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
   const raw = env.TASKDOCK_PARENT_PID;
   if (!raw || !/^\d+$/.test(raw)) return undefined;
   const pid = Number(raw);

@@ -1,0 +1,94 @@
+// ENTRY (plain Node): `npm run serve`. The same supervisor as the desktop app, in a terminal:
+// prints each startup step with its time, then the sign-in link; SIGINT/SIGTERM stop it all.
+import { DesktopConfigError, loadDesktopConfig } from './config.ts';
+import { detectLayout } from './paths.ts';
+import { StartupError, type SupervisorEvent } from './supervisor/supervisor.ts';
+import { createTaskdock } from './taskdock.ts';
+
+let config: ReturnType<typeof loadDesktopConfig>;
+try {
+  config = loadDesktopConfig(process.env);
+} catch (err) {
+  if (!(err instanceof DesktopConfigError)) throw err;
+  console.error(err.message);
+  process.exit(78);
+}
+
+const taskdock = createTaskdock({
+  config,
+  // The TypeScript sources (npm run serve), `tsc -b` output, or a package's bundles.
+  layout: detectLayout(import.meta.url),
+  runner: { execPath: process.execPath, electron: false },
+  supervisorPid: process.pid,
+});
+
+const began = Date.now();
+const stamp = () => `[${((Date.now() - began) / 1000).toFixed(2).padStart(6)}s]`;
+const say = (text: string) => process.stdout.write(`${stamp()} ${text}\n`);
+
+function describe(event: SupervisorEvent): string {
+  const name = event.service.padEnd(8);
+  switch (event.type) {
+    case 'starting':
+      return `${name} starting${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
+    case 'ready':
+      return `${name} ready in ${event.durationMs} ms (pid ${event.pid}${event.detail ? `, ${event.detail}` : ''})`;
+    case 'restarting':
+      return `${name} ${event.reason}; restart ${event.restarts} in ${event.delayMs} ms`;
+    case 'failed':
+      return `${name} FAILED: ${event.reason}`;
+    case 'stopped':
+      return `${name} stopped in ${event.durationMs} ms${event.forced ? ' (killed after the grace period)' : ''}`;
+  }
+}
+taskdock.onEvent((event) => say(describe(event)));
+
+let exiting = false;
+function shutdown(signal: string) {
+  if (exiting) return;
+  exiting = true;
+  say(`${signal}: stopping`);
+  void taskdock.stop().then(
+    () => {
+      say('stopped');
+      process.exit(0);
+    },
+    (err: Error) => {
+      console.error(`stop failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGHUP', () => shutdown('SIGHUP'));
+
+say(`Taskdock starting; data dir ${config.dataDir}`);
+try {
+  const runtime = await taskdock.start();
+  say(`Taskdock is ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  process.stdout.write(
+    [
+      '',
+      `  API       ${runtime.apiUrl}`,
+      `  Sign in   ${runtime.uiUrl}`,
+      `  Logs      ${taskdock.paths.logs}`,
+      `  Runtime   ${taskdock.paths.runtime}`,
+      '',
+      'Open the sign-in link in a browser (it works once). Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+} catch (err) {
+  if (exiting) {
+    // A signal arrived during startup: shutdown() finishes and exits.
+  } else {
+    const failure = err instanceof StartupError ? err : new StartupError('supervisor', String(err));
+    console.error(`\nTaskdock could not start: ${failure.message}`);
+    if (failure.lastLines.length > 0) {
+      console.error(`\nLast output of ${failure.service}:\n  ${failure.lastLines.join('\n  ')}`);
+    }
+    console.error(`\nLogs: ${taskdock.paths.logs}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Where the worker and backend code lives:
+ * - `source`: the TypeScript entries, run with tsx (`npm run serve`, tests);
+ * - `built`: `tsc -b` output in backend/dist (`npm start` in development);
+ * - `packaged`: the app's resources (bundles and redis-server put there by electron-builder).
+ */
+export type Layout =
+  | { readonly kind: 'source'; readonly repoRoot: string }
+  | { readonly kind: 'built'; readonly repoRoot: string }
+  | { readonly kind: 'packaged'; readonly resourcesPath: string };
+
+/** How Node code is run: plain node, or Electron's binary acting as Node. */
+export interface NodeRunner {
+  readonly execPath: string;
+  readonly electron: boolean;
+}
+
+/** The repository root (the folder with backend/ and desktop/) above a module URL or path. */
+export function findRepoRoot(from: string): string {
+  let dir = path.dirname(from.startsWith('file:') ? fileURLToPath(from) : from);
+  for (;;) {
+    if (
+      fs.existsSync(path.join(dir, 'backend', 'package.json')) &&
+      fs.existsSync(path.join(dir, 'desktop', 'package.json'))
+    ) {
+      return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`No Taskdock repository above ${from}`);
+    dir = parent;
+  }
+}
+
+/**
+ * The layout of the code a module runs from: a `.ts` file is the sources (tsx); a `.mjs` in a
+ * `bundles/` folder next to worker.mjs is a package's resources (electron-builder puts them in
+ * `<resources>/bundles`, scripts/lib/bundles.ts); anything else is `tsc -b` output.
+ */
+export function detectLayout(moduleUrl: string): Layout {
+  const file = moduleUrl.startsWith('file:') ? fileURLToPath(moduleUrl) : moduleUrl;
+  if (file.endsWith('.ts')) return { kind: 'source', repoRoot: findRepoRoot(file) };
+  const dir = path.dirname(file);
+  if (path.basename(dir) === 'bundles' && fs.existsSync(path.join(dir, 'worker.mjs'))) {
+    return { kind: 'packaged', resourcesPath: path.dirname(dir) };
+  }
+  return { kind: 'built', repoRoot: findRepoRoot(file) };
+}
+
+/** The UI's static export for the backend to serve, if there is one in this layout. */
+export function defaultUiDir(layout: Layout): string | undefined {
+  const dir =
+    layout.kind === 'packaged'
+      ? path.join(layout.resourcesPath, 'ui')
+      : path.join(layout.repoRoot, 'frontend', 'out');
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : undefined;
+}
+
+/** The OS app-data directory, the same one Electron's `userData` resolves to for "Taskdock". */
+export function defaultDataDir(env: Env, platform = process.platform, home = os.homedir()): string {
+  if (platform === 'win32') {
+    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Taskdock');
+  }
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Taskdock');
+  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'Taskdock');
+}
+
+export const dataPaths = (dataDir: string) => ({
+  dataDir,
+  logs: path.join(dataDir, 'logs'),
+  redis: path.join(dataDir, 'redis'),
+  runtime: path.join(dataDir, 'runtime.json'),
+  token: path.join(dataDir, 'token'),
+  lock: path.join(dataDir, 'supervisor.lock'),
+});
+
+/** The command and arguments that run the worker or backend entry in this layout. */
+export function nodeServiceCommand(
+  layout: Layout,
+  runner: NodeRunner,
+  service: 'worker' | 'backend',
+): { command: string; args: string[]; env: Record<string, string> } {
+  const env: Record<string, string> = runner.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
+  const command = runner.execPath;
+  if (layout.kind === 'packaged') {
+    const file = service === 'worker' ? 'worker.mjs' : 'server.mjs';
+    return { command, args: [path.join(layout.resourcesPath, 'bundles', file)], env };
+  }
+  const rel = service === 'worker' ? ['worker', 'main'] : ['server'];
+  if (layout.kind === 'built') {
+    const entry = path.join(layout.repoRoot, 'backend', 'dist', 'src', ...rel);
+    return { command, args: [`${entry}.js`], env };
+  }
+  const entry = path.join(layout.repoRoot, 'backend', 'src', ...rel);
+  // An absolute loader URL: the child's working directory does not matter.
+  return { command, args: ['--import', import.meta.resolve('tsx'), `${entry}.ts`], env };
+}
+
+export interface RedisLookup {
+  readonly layout: Layout;
+  readonly platform: NodeJS.Platform;
+  readonly arch: string;
+  /** TASKDOCK_REDIS_SERVER. */
+  readonly override: string | undefined;
+  /** PATH (and PATHEXT on Windows). */
+  readonly pathEnv: string;
+  readonly pathExt?: string | undefined;
+}
+
+export class RedisBinaryMissingError extends Error {
+  constructor(readonly searched: readonly string[]) {
+    super(
+      `redis-server was not found. Looked in:\n  - ${searched.join('\n  - ')}\n` +
+        'Install Redis (≥ 6.2) so redis-server is on PATH, set TASKDOCK_REDIS_SERVER to its path, ' +
+        'or run `npm run prepare:resources` to build the bundled one.',
+    );
+    this.name = 'RedisBinaryMissingError';
+  }
+}
+
+function isExecutable(file: string, platform: NodeJS.Platform): boolean {
+  try {
+    if (!fs.statSync(file).isFile()) return false;
+    if (platform !== 'win32') fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The redis-server to run: the packaged resources, then resources-source/redis/<platform>-<arch>
+ * (what `prepare:resources` builds), then TASKDOCK_REDIS_SERVER, then PATH. A
+ * TASKDOCK_REDIS_SERVER that is set but wrong is an error, not a silent fallback to PATH.
+ */
+export function resolveRedisServer(lookup: RedisLookup): { path: string; source: string } {
+  const exe = lookup.platform === 'win32' ? 'redis-server.exe' : 'redis-server';
+  const searched: string[] = [];
+  const candidates: { path: string; source: string }[] = [];
+  if (lookup.layout.kind === 'packaged') {
+    candidates.push({
+      path: path.join(lookup.layout.resourcesPath, 'redis', exe),
+      source: 'packaged resources',
+    });
+  } else {
+    candidates.push({
+      path: path.join(
+        lookup.layout.repoRoot,
+        'resources-source',
+        'redis',
+        `${lookup.platform}-${lookup.arch}`,
+        exe,
+      ),
+      source: 'resources-source',
+    });
+  }
+  for (const candidate of candidates) {
+    if (isExecutable(candidate.path, lookup.platform)) return candidate;
+    searched.push(`${candidate.path} (${candidate.source}): not there`);
+  }
+  if (lookup.override) {
+    if (isExecutable(lookup.override, lookup.platform)) {
+      return { path: lookup.override, source: 'TASKDOCK_REDIS_SERVER' };
+    }
+    searched.push(`TASKDOCK_REDIS_SERVER=${lookup.override}: not an executable file`);
+    throw new RedisBinaryMissingError(searched);
+  }
+  const exts = lookup.platform === 'win32' ? ['', ...(lookup.pathExt ?? '.EXE').split(';')] : [''];
+  const base = lookup.platform === 'win32' ? 'redis-server' : exe;
+  for (const dir of lookup.pathEnv.split(path.delimiter).filter(Boolean)) {
+    for (const ext of exts) {
+      const file = path.join(dir, base + ext.toLowerCase());
+      if (isExecutable(file, lookup.platform)) return { path: file, source: 'PATH' };
+    }
+  }
+  searched.push(`PATH (${lookup.pathEnv || 'empty'})`);
+  throw new RedisBinaryMissingError(searched);
+}

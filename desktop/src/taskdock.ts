@@ -1,0 +1,257 @@
+import type { ServiceName } from '@taskdock/backend/contract';
+import type { DesktopConfig } from './config.ts';
+import { lockDataDir, prepareDataDir } from './data-dir.ts';
+import {
+  dataPaths,
+  defaultUiDir,
+  type Layout,
+  type NodeRunner,
+  nodeServiceCommand,
+  type RedisLookup,
+  resolveRedisServer,
+} from './paths.ts';
+import { type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
+import { attachSupervisionChannel } from './supervisor/backend-channel.ts';
+import { LogStore, type LogStoreOptions } from './supervisor/logs.ts';
+import {
+  type BackendService,
+  createBackendService,
+  createRedisService,
+  createWorkerService,
+  type RedisService,
+} from './supervisor/services.ts';
+import {
+  type RestartPolicy,
+  type ServiceSpec,
+  StartupError,
+  Supervisor,
+  type SupervisorEvent,
+} from './supervisor/supervisor.ts';
+import { ensureToken } from './token.ts';
+import { createSignInUrl } from './ui-url.ts';
+
+export interface TaskdockOptions {
+  readonly config: DesktopConfig;
+  readonly layout: Layout;
+  readonly runner: NodeRunner;
+  /** The supervisor's pid, which children watch (TASKDOCK_PARENT_PID). */
+  readonly supervisorPid: number;
+  readonly platform?: NodeJS.Platform;
+  readonly arch?: string;
+  readonly restart?: Partial<RestartPolicy>;
+  readonly readyTimeoutMs?: Partial<Record<ServiceName, number>>;
+  readonly stopGraceMs?: Partial<Record<ServiceName, number>>;
+  /** Overrides of where redis-server is looked for (tests of the "binary missing" path). */
+  readonly redisLookup?: Partial<Pick<RedisLookup, 'layout' | 'pathEnv' | 'override'>>;
+  readonly logStore?: Partial<Omit<LogStoreOptions, 'dir'>>;
+}
+
+export interface Taskdock {
+  readonly paths: ReturnType<typeof dataPaths>;
+  /** Set once start() has begun (the log store needs a writable data dir). */
+  readonly logs: LogStore | undefined;
+  readonly supervisor: Supervisor | undefined;
+  onEvent(listener: (event: SupervisorEvent) => void): () => void;
+  /** Runs everything; resolves with what runtime.json holds, or throws a StartupError. */
+  start(): Promise<RuntimeInfo>;
+  /** Stops everything in reverse order and removes runtime.json (idempotent). */
+  stop(): Promise<void>;
+  /** A fresh one-time sign-in link (after start). */
+  signInUrl(): string;
+  runtime(): RuntimeInfo | undefined;
+}
+
+/**
+ * Taskdock as one object: the data dir and its lock, the token, redis-server (unless
+ * TASKDOCK_REDIS_URL), worker and backend under one Supervisor, runtime.json. The headless
+ * runner and the Electron main process both use it.
+ */
+export function createTaskdock(options: TaskdockOptions): Taskdock {
+  const { config } = options;
+  const paths = dataPaths(config.dataDir);
+  const listeners = new Set<(event: SupervisorEvent) => void>();
+  let logs: LogStore | undefined;
+  let supervisor: Supervisor | undefined;
+  let runtime: RuntimeInfo | undefined;
+  let token = '';
+  let backend: BackendService | undefined;
+  let releaseLock: (() => Promise<void>) | undefined;
+  let stopRequested = false;
+  let stopPromise: Promise<void> | undefined;
+  let writes = Promise.resolve();
+
+  const emit = (event: SupervisorEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+
+  const saveRuntime = () => {
+    if (!runtime || !supervisor || stopRequested) return;
+    const sv = supervisor;
+    runtime = {
+      ...runtime,
+      pids: { redis: sv.pid('redis'), worker: sv.pid('worker'), backend: sv.pid('backend') },
+    };
+    const info = runtime;
+    writes = writes.then(() => writeRuntimeFile(paths.runtime, info)).catch(() => {});
+  };
+
+  function buildServices(store: LogStore): { specs: ServiceSpec[]; redisUrl: () => string } {
+    let redis: RedisService | undefined;
+    if (config.redisUrl === undefined) {
+      const platform = options.platform ?? process.platform;
+      let binary: string;
+      try {
+        binary = resolveRedisServer({
+          layout: options.redisLookup?.layout ?? options.layout,
+          platform,
+          arch: options.arch ?? process.arch,
+          override: options.redisLookup?.override ?? config.redisServer,
+          pathEnv: options.redisLookup?.pathEnv ?? config.osEnv.PATH ?? '',
+          pathExt: config.osEnv.PATHEXT,
+        }).path;
+      } catch (err) {
+        throw new StartupError('redis', (err as Error).message);
+      }
+      redis = createRedisService({
+        binary,
+        dir: paths.redis,
+        osEnv: config.osEnv,
+        logs: store,
+        readyTimeoutMs: options.readyTimeoutMs?.redis,
+        stopGraceMs: options.stopGraceMs?.redis,
+      });
+    }
+    const redisUrl = () => (redis ? redis.url() : (config.redisUrl as string));
+    const childEnv = () => ({
+      ...config.osEnv,
+      ...config.serviceSettings,
+      TASKDOCK_DATA_DIR: config.dataDir,
+      TASKDOCK_REDIS_URL: redisUrl(),
+      // The worker's readiness is its "worker ready" info line: never quieter than info.
+      TASKDOCK_LOG_LEVEL: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'info',
+      TASKDOCK_PARENT_PID: String(options.supervisorPid),
+    });
+    const command = (service: 'worker' | 'backend') => {
+      const built = nodeServiceCommand(options.layout, options.runner, service);
+      return {
+        command: built.command,
+        args: built.args,
+        cwd: config.dataDir,
+        env: () => ({ ...childEnv(), ...built.env }),
+      };
+    };
+    const worker = createWorkerService({
+      ...command('worker'),
+      readyTimeoutMs: options.readyTimeoutMs?.worker,
+      // The worker lets active tasks finish for its grace period, then re-queues them.
+      stopGraceMs: options.stopGraceMs?.worker ?? config.shutdownGraceMs + 5000,
+    });
+    const backendCommand = command('backend');
+    const uiDir = config.serviceSettings.TASKDOCK_UI_DIR ?? defaultUiDir(options.layout);
+    backend = createBackendService({
+      ...backendCommand,
+      env: () => ({ ...backendCommand.env(), ...(uiDir ? { TASKDOCK_UI_DIR: uiDir } : {}) }),
+      port: config.port,
+      token,
+      readyTimeoutMs: options.readyTimeoutMs?.backend,
+      stopGraceMs: options.stopGraceMs?.backend,
+      attach: (run) => {
+        const sv = supervisor;
+        if (!sv) return;
+        attachSupervisionChannel(run.child, {
+          services: () => sv.services(),
+          onChange: (listener) => sv.onChange(listener),
+          logs: store,
+        });
+      },
+    });
+    return { specs: [...(redis ? [redis] : []), worker, backend], redisUrl };
+  }
+
+  async function start(): Promise<RuntimeInfo> {
+    try {
+      await prepareDataDir(config.dataDir);
+      releaseLock = await lockDataDir(paths.lock);
+    } catch (err) {
+      throw new StartupError('supervisor', (err as Error).message);
+    }
+    try {
+      // A runtime.json left by a killed run must not point anyone at dead processes.
+      await removeRuntimeFile(paths.runtime);
+      token = config.token ?? (await ensureToken(config.dataDir));
+      logs = new LogStore({ dir: paths.logs, ...options.logStore });
+      logs.system('supervisor', 'info', `starting; data dir ${config.dataDir}`);
+      const { specs, redisUrl } = buildServices(logs);
+      const sv = new Supervisor({
+        services: specs,
+        logs,
+        restart: options.restart,
+        external: config.redisUrl === undefined ? [] : ['redis'],
+      });
+      supervisor = sv;
+      sv.onEvent(emit);
+      sv.onEvent((event) => {
+        if (event.type === 'ready') saveRuntime();
+      });
+      if (stopRequested) throw new StartupError('supervisor', 'startup was cancelled: stopping');
+      await sv.start();
+      const apiUrl = (backend as BackendService).url();
+      runtime = {
+        apiUrl,
+        token,
+        redis: { url: redisUrl() },
+        pids: { redis: sv.pid('redis'), worker: sv.pid('worker'), backend: sv.pid('backend') },
+        uiUrl: createSignInUrl(apiUrl, token),
+      };
+      const info = runtime;
+      writes = writes.then(() => writeRuntimeFile(paths.runtime, info));
+      await writes;
+      logs.system('supervisor', 'info', `ready: ${apiUrl}`);
+      return runtime;
+    } catch (err) {
+      await stop();
+      // stop() may have run before the lock was taken (a stop during startup): release it too.
+      await releaseLock?.().catch(() => {});
+      if (err instanceof StartupError) throw err;
+      throw new StartupError('supervisor', (err as Error).message);
+    }
+  }
+
+  async function stopAll(): Promise<void> {
+    stopRequested = true;
+    logs?.system('supervisor', 'info', 'stopping');
+    await supervisor?.stop();
+    await writes.catch(() => {});
+    await removeRuntimeFile(paths.runtime).catch(() => {});
+    runtime = undefined;
+    logs?.system('supervisor', 'info', 'stopped');
+    logs?.close();
+    await releaseLock?.().catch(() => {});
+  }
+
+  function stop(): Promise<void> {
+    stopPromise ??= stopAll();
+    return stopPromise;
+  }
+
+  return {
+    paths,
+    get logs() {
+      return logs;
+    },
+    get supervisor() {
+      return supervisor;
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    start,
+    stop,
+    signInUrl() {
+      if (!runtime) throw new Error('Taskdock is not running');
+      return createSignInUrl(runtime.apiUrl, runtime.token);
+    },
+    runtime: () => runtime,
+  };
+}

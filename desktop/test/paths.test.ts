@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  defaultDataDir,
+  nodeServiceCommand,
+  RedisBinaryMissingError,
+  resolveRedisServer,
+} from '../src/paths.ts';
+import { removeDir, tempDir } from './helpers/process.ts';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await removeDir(dir);
+});
+
+async function fakeBinary(file: string) {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, '#!/bin/sh\n');
+  await chmod(file, 0o755);
+  return file;
+}
+
+describe('resolveRedisServer', () => {
+  test('packaged resources, then resources-source, then TASKDOCK_REDIS_SERVER, then PATH', async () => {
+    const root = await tempDir();
+    dirs.push(root);
+    const onPath = await fakeBinary(path.join(root, 'bin', 'redis-server'));
+    const override = await fakeBinary(path.join(root, 'custom', 'my-redis'));
+    const base = { platform: 'linux' as const, arch: 'x64', pathEnv: path.join(root, 'bin') };
+    const source = { kind: 'source' as const, repoRoot: path.join(root, 'repo') };
+
+    assert.deepEqual(resolveRedisServer({ ...base, layout: source, override: undefined }), {
+      path: onPath,
+      source: 'PATH',
+    });
+    assert.deepEqual(resolveRedisServer({ ...base, layout: source, override }), {
+      path: override,
+      source: 'TASKDOCK_REDIS_SERVER',
+    });
+    const bundled = await fakeBinary(
+      path.join(root, 'repo', 'resources-source', 'redis', 'linux-x64', 'redis-server'),
+    );
+    assert.equal(resolveRedisServer({ ...base, layout: source, override }).path, bundled);
+    const packaged = await fakeBinary(path.join(root, 'resources', 'redis', 'redis-server'));
+    assert.deepEqual(
+      resolveRedisServer({
+        ...base,
+        layout: { kind: 'packaged', resourcesPath: path.join(root, 'resources') },
+        override,
+      }),
+      { path: packaged, source: 'packaged resources' },
+    );
+  });
+
+  test('missing everywhere: an error that lists every place it looked', async () => {
+    const root = await tempDir();
+    dirs.push(root);
+    const lookup = {
+      layout: { kind: 'source' as const, repoRoot: root },
+      platform: 'linux' as const,
+      arch: 'x64',
+      pathEnv: path.join(root, 'empty-bin'),
+    };
+    assert.throws(
+      () => resolveRedisServer({ ...lookup, override: undefined }),
+      (err: unknown) => {
+        assert.ok(err instanceof RedisBinaryMissingError);
+        assert.match(err.message, /redis-server was not found/);
+        assert.match(err.message, /resources-source.redis.linux-x64.redis-server/);
+        assert.match(err.message, /PATH \(.*empty-bin\)/);
+        assert.match(err.message, /TASKDOCK_REDIS_SERVER/);
+        return true;
+      },
+    );
+    // A TASKDOCK_REDIS_SERVER that is set but wrong is reported, not silently replaced by PATH.
+    assert.throws(
+      () => resolveRedisServer({ ...lookup, override: path.join(root, 'nope') }),
+      /TASKDOCK_REDIS_SERVER=.*nope: not an executable file/,
+    );
+  });
+});
+
+describe('nodeServiceCommand', () => {
+  const runner = { execPath: '/usr/bin/node', electron: false };
+  test('source runs the TypeScript entry with tsx, built the JS, packaged the bundle as Node', () => {
+    const source = nodeServiceCommand({ kind: 'source', repoRoot: '/r' }, runner, 'worker');
+    assert.equal(source.args[0], '--import');
+    assert.match(source.args[1] ?? '', /^file:.*tsx/);
+    assert.equal(source.args[2], path.join('/r', 'backend', 'src', 'worker', 'main.ts'));
+    assert.deepEqual(
+      nodeServiceCommand({ kind: 'built', repoRoot: '/r' }, runner, 'backend').args,
+      [path.join('/r', 'backend', 'dist', 'src', 'server.js')],
+    );
+    const packaged = nodeServiceCommand(
+      { kind: 'packaged', resourcesPath: '/app/resources' },
+      { execPath: '/app/Taskdock', electron: true },
+      'worker',
+    );
+    assert.equal(packaged.command, '/app/Taskdock');
+    assert.deepEqual(packaged.env, { ELECTRON_RUN_AS_NODE: '1' });
+  });
+
+  test('the default data dir is the OS app-data dir Electron uses', () => {
+    assert.equal(defaultDataDir({}, 'linux', '/home/u'), '/home/u/.config/Taskdock');
+    assert.equal(defaultDataDir({ XDG_CONFIG_HOME: '/x' }, 'linux', '/home/u'), '/x/Taskdock');
+    assert.equal(
+      defaultDataDir({}, 'darwin', '/Users/u'),
+      '/Users/u/Library/Application Support/Taskdock',
+    );
+  });
+});
