@@ -2,5 +2,6 @@
 // frontend and desktop can use it without pulling in Fastify or BullMQ.
 export * from './errors.ts';
 export * from './services.ts';
+export * from './session.ts';
 export * from './system.ts';
 export * from './task.ts';

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TaskdockError } from '../tasks/errors.ts';
+import type { SessionManager } from './session.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const PUBLIC_PATHS = new Set(['/api/health']);
@@ -24,8 +25,32 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Host check on every request; bearer token on every /api route but liveness. */
-export function registerSecurity(app: FastifyInstance, token: string): void {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A cookie rides along with any request the browser makes, and SameSite counts every port of
+ * 127.0.0.1 as the same site: a page served by another local program could post to us. So a
+ * cookie is taken only from our own origin (Fetch Metadata, and Origin on state changes).
+ */
+export function isSameOriginRequest(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (SAFE_METHODS.has(request.method)) return true;
+  const origin = request.headers.origin;
+  return origin !== undefined && origin === `${request.protocol}://${request.headers.host}`;
+}
+
+export interface SecurityOptions {
+  readonly token: string;
+  /** Browser sessions (cookie) accepted beside the bearer token. */
+  readonly sessions?: SessionManager;
+}
+
+/**
+ * Host check on every request; on every /api route but liveness, the bearer token or a
+ * browser session cookie (EventSource cannot send headers).
+ */
+export function registerSecurity(app: FastifyInstance, { token, sessions }: SecurityOptions): void {
   app.addHook('onRequest', async (request) => {
     if (!isLoopbackHost(request.headers.host)) {
       throw new TaskdockError(
@@ -38,12 +63,31 @@ export function registerSecurity(app: FastifyInstance, token: string): void {
     if (!path.startsWith('/api/') && path !== '/metrics') return;
     if (PUBLIC_PATHS.has(path)) return;
     const given = bearerToken(request);
-    if (given === undefined || !sameSecret(given, token)) {
-      throw new TaskdockError(
-        401,
-        'UNAUTHORIZED',
-        given === undefined ? 'Missing bearer token' : 'Invalid bearer token',
-      );
+    if (given !== undefined) {
+      if (!sameSecret(given, token)) {
+        throw new TaskdockError(401, 'UNAUTHORIZED', 'Invalid bearer token');
+      }
+      request.auth = 'bearer';
+      return;
     }
+    const session = sessions ? request.cookies?.[sessions.cookieName] : undefined;
+    if (sessions && session !== undefined && (await sessions.verifySession(session))) {
+      if (!isSameOriginRequest(request)) {
+        throw new TaskdockError(
+          403,
+          'CROSS_ORIGIN',
+          'A session cookie is accepted only from the Taskdock UI itself',
+        );
+      }
+      request.auth = 'cookie';
+      return;
+    }
+    throw new TaskdockError(
+      401,
+      'UNAUTHORIZED',
+      session === undefined
+        ? 'Missing bearer token or session: open Taskdock from the app or the link printed by `npm run serve`'
+        : 'Session expired or ended: open Taskdock from the app or the link printed by `npm run serve`',
+    );
   });
 }

@@ -1,0 +1,196 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import {
+  ErrorBody,
+  SessionInfo,
+  SIGN_IN_FAILED_PARAM,
+  SIGN_IN_QUERY_PARAM,
+  signInMessage,
+} from '../contract/index.ts';
+import { TaskdockError } from '../tasks/errors.ts';
+import { PREFIX } from '../tasks/keys.ts';
+import { isLoopbackHost } from './security.ts';
+
+export const DEFAULT_SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * Nonces of sign-in links already used. A link carries no expiry, so they are kept (a few bytes
+ * per sign-in); a new token (new install or TASKDOCK_TOKEN) makes every old link useless anyway.
+ */
+const USED_NONCES_KEY = `${PREFIX}:sign-in:used`;
+const sessionKey = (hash: string) => `${PREFIX}:session:${hash}`;
+/** Session ids are stored hashed: a Redis dump holds no usable session. */
+const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const SECRET = /^[A-Za-z0-9_-]{16,128}$/;
+
+export interface SessionManagerOptions {
+  readonly redis: Redis;
+  /** The API token: it signs the links, and names the cookie per instance. */
+  readonly token: string;
+  readonly sessionTtlMs?: number;
+}
+
+export interface SessionManager {
+  /** `taskdock_session_<instance>`: cookies are per host, not per port. */
+  readonly cookieName: string;
+  readonly sessionTtlMs: number;
+  /** The nonce of a well-signed `login` value, else null (it may still have been used). */
+  checkSignInLink(value: string): string | null;
+  /** True the first time a nonce is used, false ever after. */
+  useNonce(nonce: string): Promise<boolean>;
+  createSession(): Promise<string>;
+  verifySession(id: string): Promise<boolean>;
+  endSession(id: string): Promise<void>;
+}
+
+/**
+ * Links are checked with the token alone (no state shared with the supervisor, good across
+ * backend restarts); used nonces and sessions live in Redis, so they survive restarts too.
+ */
+export function createSessionManager(options: SessionManagerOptions): SessionManager {
+  const { redis, token } = options;
+  const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const instance = createHmac('sha256', token).update('taskdock-cookie').digest('hex').slice(0, 12);
+  const storeDown = (err: unknown) =>
+    new TaskdockError(
+      503,
+      'SESSION_STORE_UNAVAILABLE',
+      `Cannot check the session: Redis is unavailable (${(err as Error).message})`,
+    );
+
+  return {
+    cookieName: `taskdock_session_${instance}`,
+    sessionTtlMs,
+    checkSignInLink(value) {
+      const [nonce, signature, extra] = value.split('.');
+      if (!nonce || !signature || extra !== undefined || !SECRET.test(nonce)) return null;
+      const expected = createHmac('sha256', token).update(signInMessage(nonce)).digest();
+      const given = Buffer.from(signature, 'base64url');
+      return given.length === expected.length && timingSafeEqual(given, expected) ? nonce : null;
+    },
+    async useNonce(nonce) {
+      try {
+        // SADD answers 1 to exactly one caller: two tabs racing with one link get one session.
+        return (await redis.sadd(USED_NONCES_KEY, nonce)) === 1;
+      } catch (err) {
+        throw storeDown(err);
+      }
+    },
+    async createSession() {
+      const id = randomBytes(32).toString('base64url');
+      await redis.set(sessionKey(digest(id)), String(Date.now()), 'PX', sessionTtlMs);
+      return id;
+    },
+    async verifySession(id) {
+      if (!SECRET.test(id)) return false;
+      try {
+        return (await redis.exists(sessionKey(digest(id)))) === 1;
+      } catch (err) {
+        throw storeDown(err);
+      }
+    },
+    async endSession(id) {
+      await redis.del(sessionKey(digest(id)));
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: SessionManager;
+  }
+  interface FastifyRequest {
+    /** Set by the security hook on authenticated /api requests. */
+    auth: 'bearer' | 'cookie' | null;
+  }
+}
+
+/** Cookie parsing, `app.sessions`, the sign-in link handler and the session routes. */
+export async function registerSessions(
+  app: FastifyInstance,
+  sessions: SessionManager,
+): Promise<void> {
+  await app.register(cookie);
+  app.decorate('sessions', sessions);
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request, reply) => {
+    // A foreign Host is refused by the security hook that runs next.
+    if (request.method !== 'GET' || !isLoopbackHost(request.headers.host)) return;
+    const [path = '/', query = ''] = request.url.split('?', 2);
+    if (path.startsWith('/api/') || !query) return;
+    const params = new URLSearchParams(query);
+    const login = params.get(SIGN_IN_QUERY_PARAM);
+    if (login === null) return;
+    params.delete(SIGN_IN_QUERY_PARAM);
+    return signIn(request, reply, sessions, login, path, params);
+  });
+  await app.register(sessionRoutes);
+}
+
+/** `/?login=…`: a fresh, well-signed link sets the cookie; every outcome redirects without it. */
+async function signIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  sessions: SessionManager,
+  login: string,
+  path: string,
+  params: URLSearchParams,
+): Promise<FastifyReply> {
+  reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+  const target = (extra?: string) => {
+    if (extra) params.set(SIGN_IN_FAILED_PARAM, extra);
+    const search = params.toString();
+    // Only a path of our own: `//evil.example` would leave the site.
+    const safePath = path.startsWith('/') && !path.startsWith('//') ? path : '/';
+    return search ? `${safePath}?${search}` : safePath;
+  };
+  const nonce = sessions.checkSignInLink(login);
+  if (nonce && (await sessions.useNonce(nonce))) {
+    reply.setCookie(sessions.cookieName, await sessions.createSession(), {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      maxAge: Math.floor(sessions.sessionTtlMs / 1000),
+    });
+    return reply.redirect(target(), 303);
+  }
+  // A used link in a browser that is already signed in (a second click) is fine.
+  const current = request.cookies[sessions.cookieName];
+  if (current && (await sessions.verifySession(current))) return reply.redirect(target(), 303);
+  return reply.redirect(target('invalid'), 303);
+}
+
+const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { sessions } = app;
+
+  app.get(
+    '/api/session',
+    {
+      schema: {
+        summary: 'Who is asking: 200 when signed in (cookie) or with the token, else 401',
+        response: { 200: SessionInfo, 401: ErrorBody },
+      },
+    },
+    async (request) => ({ auth: request.auth ?? 'bearer' }),
+  );
+
+  app.post(
+    '/api/session/sign-out',
+    {
+      schema: {
+        summary: 'End this browser session',
+        response: { 204: Type.Null(), 401: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const id = request.cookies[sessions.cookieName];
+      if (id) await sessions.endSession(id);
+      reply.clearCookie(sessions.cookieName, { path: '/', httpOnly: true, sameSite: 'strict' });
+      return reply.status(204).send(null);
+    },
+  );
+};

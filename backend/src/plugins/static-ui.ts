@@ -1,0 +1,110 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+/**
+ * The Next.js static export shows the UI itself; the session gate lives in the app (it asks
+ * `GET /api/session` and shows "open Taskdock from the app…" when signed out), so these files
+ * hold no secrets and need no cookie.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  // Next's static export bootstraps with inline scripts.
+  "script-src 'self' 'unsafe-inline'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** `/tasks/new` → `tasks/new.html` (Next's export without trailing slashes), `/` → `index.html`. */
+export async function resolveUiFile(root: string, urlPath: string): Promise<string | null> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const relative = path.posix.normalize(decoded).replace(/^\/+/, '').replace(/\/+$/, '');
+  if (relative.split('/').includes('..')) return null;
+  const candidates =
+    relative === '' || relative === '.'
+      ? ['index.html']
+      : [relative, `${relative}.html`, `${relative}/index.html`];
+  for (const candidate of candidates) {
+    const full = path.join(root, candidate);
+    if (!full.startsWith(root + path.sep)) continue;
+    if (await isFile(full)) return candidate;
+  }
+  return null;
+}
+
+function uiHeaders(reply: FastifyReply, file: string): void {
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('referrer-policy', 'no-referrer');
+  if (file.startsWith('_next/static/')) {
+    reply.header('cache-control', IMMUTABLE);
+  } else {
+    reply.header('cache-control', 'no-cache');
+  }
+  if (file.endsWith('.html')) {
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('x-frame-options', 'DENY');
+  }
+}
+
+const notBuiltPage = (uiDir: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
+<title>Taskdock — UI not built</title></head>
+<body style="font:15px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem">
+<h1 style="font-size:1.25rem">The Taskdock UI is not built</h1>
+<p>The API runs, but <code>${uiDir.replace(/[<>&"]/g, '')}</code> holds no UI build.
+Run <code>npm run build:frontend</code> and reload this page.</p>
+</body></html>`;
+
+/**
+ * Serves the static export from `uiDir` for every non-API GET. Unknown API paths still get the
+ * JSON 404; unknown pages get the export's 404 page.
+ */
+export async function registerStaticUi(app: FastifyInstance, uiDir: string): Promise<void> {
+  const root = path.resolve(uiDir);
+  await app.register(fastifyStatic, { root, serve: false, dotfiles: 'deny' });
+
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const urlPath = request.url.split('?')[0] ?? '/';
+    if (urlPath.startsWith('/api/') || urlPath === '/api') return reply.callNotFound();
+    const file = await resolveUiFile(root, urlPath);
+    if (file) {
+      uiHeaders(reply, file);
+      return reply.sendFile(file, { cacheControl: false });
+    }
+    if (!(await isFile(path.join(root, 'index.html')))) {
+      return reply
+        .status(503)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(notBuiltPage(root));
+    }
+    reply.status(404);
+    if (await isFile(path.join(root, '404.html'))) {
+      uiHeaders(reply, '404.html');
+      return reply.sendFile('404.html', { cacheControl: false });
+    }
+    return reply.type('text/plain; charset=utf-8').send('Not found');
+  });
+}
