@@ -200,6 +200,36 @@ describe('the stack under the supervisor', () => {
     controller.abort();
   });
 
+  test('GET /api/logs/stream resumes after Last-Event-ID', async () => {
+    const marks = ['one', 'two', 'three'].map((word) =>
+      taskdock.logs?.system('supervisor', 'info', `resume mark ${word}`),
+    );
+    const controller = new AbortController();
+    const response = await fetch(
+      `${runtime.apiUrl}/api/logs/stream?service=supervisor&q=resume+mark`,
+      {
+        headers: {
+          authorization: `Bearer ${runtime.token}`,
+          'last-event-id': String(marks[0]?.seq),
+        },
+        signal: controller.signal,
+      },
+    );
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('resume mark three')) {
+      assert.ok(Date.now() < deadline, `no resume in time:\n${text}`);
+      text += decoder.decode((await reader.read()).value);
+    }
+    controller.abort();
+    const sent = [...text.matchAll(/^data: (.*)$/gm)].map(
+      (m) => (JSON.parse(m[1] as string) as ServiceLogLine).text,
+    );
+    assert.deepEqual(sent, ['resume mark two', 'resume mark three']);
+  });
+
   test('a task runs end to end through the supervised stack', async () => {
     const created = await api<{ id: string }>(runtime, '/api/tasks', {
       method: 'POST',

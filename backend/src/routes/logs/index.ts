@@ -75,8 +75,11 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
       res.write(`retry: 2000\n: ${supervision ? 'supervised' : 'not supervised'}\n\n`);
       streams.add(res);
 
+      // A client that went away is not written to (a write after close would be an error).
+      const open = () => !res.destroyed && !res.writableEnded;
       let lastSent = resumeAfter ?? -1;
       const write = (lines: readonly ServiceLogLine[]) => {
+        if (!open()) return;
         let chunk = '';
         for (const line of lines) {
           if (line.seq <= lastSent || !serviceLogMatches(line, filters)) continue;
@@ -97,7 +100,9 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (held) held.push(...lines);
         else write(lines);
       });
-      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => {
+        if (open()) res.write(': ping\n\n');
+      }, HEARTBEAT_MS);
       res.on('close', () => {
         clearInterval(heartbeat);
         unfollow?.();
@@ -112,7 +117,8 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
               : { ...filters, after: resumeAfter, limit: SERVICE_LOG_MAX_LIMIT },
           )
           .catch((err: Error) => {
-            res.write(`event: warning\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
+            if (open())
+              res.write(`event: warning\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
             return [];
           });
         write(backlog);
