@@ -1,0 +1,20 @@
+'use client';
+
+import type { ReactNode } from 'react';
+import { AppShell } from '@/components/app-shell';
+import { LiveEventsProvider } from '@/components/live-events';
+import { SessionGate } from '@/components/session-gate';
+import { ToastProvider } from '@/components/ui/toast';
+
+/** Every page behind the session: one live event stream, one shell. */
+export default function DashboardLayout({ children }: { children: ReactNode }) {
+  return (
+    <SessionGate>
+      <LiveEventsProvider>
+        <ToastProvider>
+          <AppShell>{children}</AppShell>
+        </ToastProvider>
+      </LiveEventsProvider>
+    </SessionGate>
+  );
+}

@@ -1,0 +1,209 @@
+'use client';
+
+import type { ServiceInfo, ServiceLogLine } from '@taskdock/backend/contract';
+import Link from 'next/link';
+import { useEffect, useMemo } from 'react';
+import { api, errorMessage } from '@/lib/api-client';
+import { formatClock, formatDateTime, formatDuration } from '@/lib/format';
+import { useNow, useResource, useThrottled } from '@/lib/use-resource';
+import { useServiceLogs } from '@/lib/use-service-logs';
+import { PageHeader } from './page-header';
+import { RelativeTime } from './relative-time';
+import { ServiceStatusBadge } from './status-badge';
+import { Button } from './ui/button';
+import { Callout } from './ui/callout';
+import { EmptyState } from './ui/empty-state';
+import { ServerIcon } from './ui/icons';
+import { Loading } from './ui/spinner';
+
+const LAST_LINES = 8;
+
+const DESCRIPTIONS: Record<ServiceInfo['name'], string> = {
+  redis: 'The bundled redis-server: queues, task state, events',
+  worker: 'Runs the tasks of the workflows it serves',
+  backend: 'The HTTP API and this UI',
+};
+
+export function ServicesView() {
+  const services = useResource('services', (signal) => api.services(signal));
+  const logs = useServiceLogs();
+  const now = useNow(1000);
+
+  // Status changes are logged by the supervisor: a new supervisor line is the cue to look again.
+  const refresh = useThrottled(() => void services.reload(), 500);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` marks in-place appends
+  const lastSupervisorSeq = useMemo(() => {
+    for (let i = logs.lines.length - 1; i >= 0; i--) {
+      const line = logs.lines[i] as ServiceLogLine;
+      if (line.service === 'supervisor') return line.seq;
+    }
+    return -1;
+  }, [logs.lines, logs.version]);
+  useEffect(() => {
+    if (lastSupervisorSeq >= 0) refresh();
+  }, [lastSupervisorSeq, refresh]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` marks in-place appends
+  const lastLines = useMemo(() => {
+    const byService = new Map<string, ServiceLogLine[]>();
+    for (let i = logs.lines.length - 1; i >= 0; i--) {
+      const line = logs.lines[i] as ServiceLogLine;
+      const list = byService.get(line.service) ?? [];
+      if (list.length < LAST_LINES) {
+        list.unshift(line);
+        byService.set(line.service, list);
+      }
+      if (byService.size >= 4 && [...byService.values()].every((l) => l.length >= LAST_LINES))
+        break;
+    }
+    return byService;
+  }, [logs.lines, logs.version]);
+
+  const data = services.data;
+  return (
+    <div className="page">
+      <PageHeader
+        title="Services"
+        description="The processes the supervisor runs, in start order."
+        actions={
+          <Button onClick={() => void services.reload()} pending={services.loading && !!data}>
+            Refresh
+          </Button>
+        }
+      />
+      {services.error ? (
+        <Callout
+          tone="error"
+          title="Could not load the services"
+          action={
+            <Button size="sm" onClick={() => void services.reload()}>
+              Retry
+            </Button>
+          }
+        >
+          {errorMessage(services.error)}
+        </Callout>
+      ) : null}
+      {services.loading && !data ? (
+        <Loading label="Loading services…" />
+      ) : data && !data.supervised ? (
+        <div className="card">
+          <EmptyState icon={<ServerIcon />} title="Not running under the supervisor">
+            This backend was started on its own (for example with <code>npm run dev:server</code>),
+            so there are no supervised services to show. Start Taskdock with{' '}
+            <code>npm run serve</code> or the desktop app to see redis, the worker and the backend
+            here.
+          </EmptyState>
+        </div>
+      ) : data ? (
+        <div className="service-grid">
+          {data.services.map((service) => (
+            <ServiceCard
+              key={service.name}
+              service={service}
+              now={now}
+              lines={lastLines.get(service.name) ?? []}
+            />
+          ))}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function ServiceCard({
+  service,
+  now,
+  lines,
+}: {
+  service: ServiceInfo;
+  now: number;
+  lines: ServiceLogLine[];
+}) {
+  const up =
+    service.status === 'running' && service.startedAt
+      ? now - Date.parse(service.startedAt)
+      : undefined;
+  return (
+    <section className="card" aria-labelledby={`svc-${service.name}`} data-service={service.name}>
+      <header className="card-header">
+        <div>
+          <h2 id={`svc-${service.name}`} className="mono">
+            {service.name}
+          </h2>
+          <span className="field-hint">{DESCRIPTIONS[service.name]}</span>
+        </div>
+        <ServiceStatusBadge status={service.status} />
+      </header>
+      <dl className="service-stats" style={{ margin: 0 }}>
+        <div>
+          <dt>PID</dt>
+          <dd className="mono">{service.pid ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Uptime</dt>
+          <dd
+            title={service.startedAt ? `started ${formatDateTime(service.startedAt)}` : undefined}
+          >
+            {up === undefined ? '—' : formatDuration(up)}
+          </dd>
+        </div>
+        <div>
+          <dt>Restarts</dt>
+          <dd style={service.restarts > 0 ? { color: 'var(--amber)' } : undefined}>
+            {service.restarts}
+          </dd>
+        </div>
+        <div>
+          <dt>Ready</dt>
+          <dd>
+            <RelativeTime iso={service.readyAt} />
+          </dd>
+        </div>
+      </dl>
+      {service.message && (
+        <div style={{ padding: '12px 16px 0' }}>
+          <Callout tone="error" title="Failed">
+            {service.message}
+          </Callout>
+        </div>
+      )}
+      {service.lastExit && (
+        <details style={{ padding: '10px 16px', borderBottom: '1px solid var(--border)' }}>
+          <summary style={{ cursor: 'pointer' }}>
+            Last exit <RelativeTime iso={service.lastExit.at} />: {service.lastExit.reason}
+          </summary>
+          {service.lastExit.lastLines.length > 0 && (
+            <pre className="code-block" style={{ marginTop: 8, maxHeight: 200 }}>
+              {service.lastExit.lastLines.join('\n')}
+            </pre>
+          )}
+        </details>
+      )}
+      <div className="card-header" style={{ borderTop: 0, minHeight: 0, padding: '8px 16px' }}>
+        <h3 className="muted" style={{ fontWeight: 500 }}>
+          Last log lines
+        </h3>
+        <Link href={`/logs?service=${service.name}`} className="link" style={{ fontSize: 12.5 }}>
+          Open in logs
+        </Link>
+      </div>
+      <pre className="service-lines">
+        {lines.length === 0 ? (
+          <span className="muted">No lines yet.</span>
+        ) : (
+          lines.map((line) => (
+            <div
+              key={line.seq}
+              className={
+                line.level === 'error' || line.level === 'fatal' ? 'log-stderr' : undefined
+              }
+            >
+              <span className="muted">{formatClock(line.ts)}</span> {line.text}
+            </div>
+          ))
+        )}
+      </pre>
+    </section>
+  );
+}
