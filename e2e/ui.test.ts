@@ -253,12 +253,25 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
   });
 
   test('the dashboard shows counts, queues and workers', async () => {
+    // Some work in flight, so the picture shows what the dashboard is for.
+    const batch = Array.from({ length: 24 }, (_, i) => ({
+      workflow: 'sleep',
+      params: { ms: 1500 + (i % 6) * 900, steps: 5, ...(i % 7 === 3 ? { failAt: 3 } : {}) },
+      owner: ['ann', 'bob', 'ci'][i % 3],
+      maxAttempts: 1,
+    }));
+    const bulk = await stack.api<{ items: unknown[] }>('POST', '/api/tasks/bulk', { tasks: batch });
+    assert.equal(bulk.status, 201);
     await go('/');
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByRole('heading', { name: 'Queues' }).waitFor();
     await page.locator('table').getByText('shell', { exact: true }).first().waitFor();
     await page.getByRole('heading', { name: /Workers/ }).waitFor();
-    await page.waitForTimeout(500);
+    await page
+      .locator('.stat', { hasText: 'Running' })
+      .locator('.stat-value', { hasText: /^[1-9]/ })
+      .waitFor();
+    await page.waitForTimeout(2500);
     await screenshots(page, 'dashboard');
   });
 
@@ -346,7 +359,10 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
       t.diagnostic(`100,000 lines streamed in and shown in ${Date.now() - loadStart} ms`);
       const scroller = page.getByRole('log', { name: 'Log lines' });
       const rowsInDom = () => page.locator('.log-row').count();
-      assert.ok((await rowsInDom()) < 120, `only the rows in view are in the DOM: ${await rowsInDom()}`);
+      assert.ok(
+        (await rowsInDom()) < 120,
+        `only the rows in view are in the DOM: ${await rowsInDom()}`,
+      );
       await page.getByText('synthetic line 100000 ').waitFor();
 
       // Jumps across the whole log each render within a frame or two.
@@ -357,7 +373,10 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
           await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
           return performance.now() - t0;
         }, target);
-        await page.getByText(`synthetic line ${target + 1} `).first().waitFor({ timeout: 2000 });
+        await page
+          .getByText(`synthetic line ${target + 1} `)
+          .first()
+          .waitFor({ timeout: 2000 });
         t.diagnostic(`jump to line ${target}: ${ms.toFixed(1)} ms to the second frame`);
         assert.ok(ms < 250, `scroll to ${target} took ${ms.toFixed(1)} ms`);
       }

@@ -438,7 +438,7 @@ function Workers({ workers, loading }: { workers: WorkerInfo[]; loading: boolean
               {workers.map((worker) => (
                 <tr key={worker.id}>
                   <td>
-                    <div className="mono" title={worker.id}>
+                    <div className="mono nowrap" title={worker.id}>
                       <ServerIcon
                         width={13}
                         height={13}

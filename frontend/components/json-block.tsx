@@ -1,6 +1,6 @@
 'use client';
 
-import { useMemo, useState } from 'react';
+import { type ReactNode, useMemo, useState } from 'react';
 import { formatBytes } from '@/lib/format';
 import { Button } from './ui/button';
 import { CopyIcon, DownloadIcon } from './ui/icons';
@@ -17,6 +17,39 @@ export function stringify(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+const TOKEN =
+  /("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false)\b|\b(null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+/** Colours for the JSON of a shown block (bounded: it only ever sees the shown text). */
+const HIGHLIGHT_LIMIT = 60_000;
+
+function highlightJson(text: string): ReactNode[] {
+  const out: ReactNode[] = [];
+  let last = 0;
+  for (const match of text.matchAll(TOKEN)) {
+    const at = match.index ?? 0;
+    if (at > last) out.push(text.slice(last, at));
+    const [token, string, colon, boolean, nil] = match;
+    const kind = string
+      ? colon
+        ? 'key'
+        : 'string'
+      : boolean
+        ? 'boolean'
+        : nil
+          ? 'null'
+          : 'number';
+    out.push(
+      <span key={at} className={`json-${kind}`}>
+        {string ?? token}
+      </span>,
+    );
+    if (colon) out.push(colon);
+    last = at + token.length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
 }
 
 /**
@@ -45,6 +78,7 @@ export function JsonBlock({
   const long = text.length > PREVIEW_CHARS;
   const huge = text.length > FULL_LIMIT;
   const shown = !long ? text : expanded ? text.slice(0, FULL_LIMIT) : text.slice(0, PREVIEW_CHARS);
+  const isJson = typeof value !== 'string';
 
   const download = () => {
     const blob = new Blob([text], { type: 'application/json' });
@@ -67,7 +101,7 @@ export function JsonBlock({
   return (
     <div>
       <pre className={`code-block${expanded ? ' tall' : ''}`}>
-        {shown}
+        {isJson && shown.length <= HIGHLIGHT_LIMIT ? highlightJson(shown) : shown}
         {long && (!expanded || huge) ? '\n…' : ''}
       </pre>
       <div className="clip-note">

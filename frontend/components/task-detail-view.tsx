@@ -48,6 +48,7 @@ function TaskDetail({ id }: { id: string }) {
   const router = useRouter();
   const toast = useToast();
   const task = useResource(`task:${id}`, (signal) => api.getTask(id, signal));
+  const workflows = useResource('workflows', (signal) => api.workflows(signal));
   const logs = useResource(`logs:${id}`, (signal) => api.taskLogs(id, 1000, signal));
   const [pending, setPending] = useState<'cancel' | 'retry' | 'delete' | null>(null);
   const now = useNow(1000);
@@ -218,6 +219,25 @@ function TaskDetail({ id }: { id: string }) {
           </>
         }
       />
+
+      {t.status === 'queued' &&
+        workflows.data?.items.find((w) => w.name === t.workflow)?.workers === 0 && (
+          <Callout tone="warning" title={`No worker serves workflow ${t.workflow}`}>
+            This task waits until a worker whose <code>TASKDOCK_WORKFLOWS</code> matches{' '}
+            <code>{t.workflow}</code> starts. See the{' '}
+            <Link href="/services" className="link">
+              services
+            </Link>
+            .
+          </Callout>
+        )}
+      {!t.status ||
+      !workflows.data ||
+      workflows.data.items.some((w) => w.name === t.workflow) ? null : (
+        <Callout tone="warning" title={`Workflow ${t.workflow} is not registered`}>
+          This backend does not know the workflow; the task was added by another producer.
+        </Callout>
+      )}
 
       <div className="detail-grid">
         <div className="detail-main">
