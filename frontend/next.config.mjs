@@ -1,5 +1,7 @@
 // The UI is a static export (frontend/out) that the backend serves from the same origin as the
 // API, so the browser needs no CORS and the session cookie is SameSite=Strict.
+// (A `next dev` server on another port cannot call the API with that cookie: the backend takes
+// it only from its own origin. Work on the UI with `npm run build:frontend` + `npm run serve`.)
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   output: 'export',
@@ -9,16 +11,6 @@ const nextConfig = {
   images: { unoptimized: true },
   // The API contract is TypeScript source in the backend workspace (types and a few constants).
   transpilePackages: ['@taskdock/backend'],
-  // A dev server (`npm run dev -w frontend`) forwards /api to a running backend.
-  ...(process.env.TASKDOCK_DEV_API
-    ? {
-        async rewrites() {
-          return [
-            { source: '/api/:path*', destination: `${process.env.TASKDOCK_DEV_API}/api/:path*` },
-          ];
-        },
-      }
-    : {}),
 };
 
 export default nextConfig;
