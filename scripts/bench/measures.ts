@@ -6,7 +6,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Task, TaskEvent } from '../../backend/src/contract/index.ts';
-import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
+import { percentile, round, startNode } from './processes.ts';
 
 export interface Api {
   readonly base: string;
