@@ -1,9 +1,9 @@
-import net from 'node:net';
+import { Redis, ReplyError } from 'ioredis';
 
 /**
- * A tiny RESP client for the supervisor's few commands (AUTH, PING, SHUTDOWN). One connection
- * per call and no reconnection logic: a health probe must fail fast, not queue and retry the
- * way a full client does.
+ * The supervisor's few Redis commands (PING, SHUTDOWN) on an ioredis client made to fail fast:
+ * one connection per call, no reconnects, no offline queue, a timeout on everything. A health
+ * probe must answer now, not queue and retry the way a long-lived client does.
  */
 export interface RedisTarget {
   readonly host: string;
@@ -11,128 +11,46 @@ export interface RedisTarget {
   readonly password?: string | undefined;
 }
 
-export type RespValue = string | number | null | RespError | RespValue[];
+/** An error reply from Redis (WRONGPASS, NOAUTH, LOADING, …), as opposed to a network failure. */
+export { ReplyError };
 
-export class RespError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RespError';
-  }
-}
-
-const encode = (args: readonly string[]) =>
-  `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-
-/** Parses one value at `offset`; null when the buffer does not hold all of it yet. */
-function parse(buf: Buffer, offset: number): [RespValue, number] | null {
-  const end = buf.indexOf('\r\n', offset);
-  if (end < 0) return null;
-  const kind = String.fromCharCode(buf[offset] ?? 0);
-  const line = buf.toString('utf8', offset + 1, end);
-  const next = end + 2;
-  switch (kind) {
-    case '+':
-      return [line, next];
-    case '-':
-      return [new RespError(line), next];
-    case ':':
-      return [Number(line), next];
-    case '$': {
-      const length = Number(line);
-      if (length < 0) return [null, next];
-      if (buf.length < next + length + 2) return null;
-      return [buf.toString('utf8', next, next + length), next + length + 2];
-    }
-    case '*': {
-      const count = Number(line);
-      if (count < 0) return [null, next];
-      const items: RespValue[] = [];
-      let at = next;
-      for (let i = 0; i < count; i++) {
-        const item = parse(buf, at);
-        if (!item) return null;
-        items.push(item[0]);
-        at = item[1];
-      }
-      return [items, at];
-    }
-    default:
-      throw new RespError(`Unexpected reply from Redis: ${JSON.stringify(line.slice(0, 80))}`);
-  }
-}
-
-interface Exchange {
-  readonly replies: RespValue[];
-  /** The server closed the connection (expected after SHUTDOWN). */
-  readonly closed: boolean;
-}
-
-/** Sends the commands pipelined (AUTH first when a password is given) and collects the replies. */
-async function exchange(
+async function withClient<T>(
   target: RedisTarget,
-  commands: readonly (readonly string[])[],
   timeoutMs: number,
-): Promise<Exchange> {
-  const all = target.password ? [['AUTH', target.password], ...commands] : commands;
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: target.host, port: target.port });
-    let buffer = Buffer.alloc(0);
-    const replies: RespValue[] = [];
-    let settled = false;
-    const finish = (err: Error | null, closed = false) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve({ replies, closed });
-    };
-    const timer = setTimeout(
-      () =>
-        finish(
-          new Error(`Redis at ${target.host}:${target.port} did not answer within ${timeoutMs} ms`),
-        ),
-      timeoutMs,
-    );
-    socket.on('connect', () => socket.write(all.map(encode).join('')));
-    socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      let offset = 0;
-      try {
-        for (let parsed = parse(buffer, offset); parsed; parsed = parse(buffer, offset)) {
-          replies.push(parsed[0]);
-          offset = parsed[1];
-        }
-      } catch (err) {
-        finish(err as Error);
-        return;
-      }
-      buffer = buffer.subarray(offset);
-      if (replies.length >= all.length) finish(null);
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      // A reset after some replies is the server going away (SHUTDOWN), not a failed exchange.
-      const gone = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-      finish(gone && replies.length > 0 ? null : err, gone);
-    });
-    socket.on('close', () => finish(null, true));
+  use: (client: Redis) => Promise<T>,
+): Promise<T> {
+  const client = new Redis({
+    host: target.host,
+    port: target.port,
+    ...(target.password ? { password: target.password } : {}),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
   });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Runs one command after AUTH; rejects with the server's error (e.g. NOAUTH, LOADING). */
-export async function redisCommand(
+export function redisCommand(
   target: RedisTarget,
   args: readonly string[],
   timeoutMs = 1000,
-): Promise<RespValue> {
-  const { replies } = await exchange(target, [args], timeoutMs);
-  for (const reply of replies) if (reply instanceof RespError) throw reply;
-  const expected = target.password ? 2 : 1;
-  if (replies.length < expected) throw new Error('Redis closed the connection without answering');
-  return replies[expected - 1] ?? null;
+): Promise<unknown> {
+  const [command = 'PING', ...rest] = args;
+  return withClient(target, timeoutMs, (client) => client.call(command, ...rest));
 }
 
-/** Authenticated PING: true only on PONG. */
+/** Authenticated PING: resolves only on PONG. */
 export async function redisPing(target: RedisTarget, timeoutMs = 1000): Promise<void> {
   const reply = await redisCommand(target, ['PING'], timeoutMs);
   if (reply !== 'PONG') throw new Error(`PING answered ${JSON.stringify(reply)}`);
@@ -140,11 +58,16 @@ export async function redisPing(target: RedisTarget, timeoutMs = 1000): Promise<
 
 /**
  * `SHUTDOWN SAVE`: Redis writes its RDB snapshot, fsyncs the AOF and closes the connection
- * without a reply. Rejects when Redis refuses (e.g. the save failed) or does not close.
+ * without a reply. Rejects when Redis refuses (e.g. the save failed) or answers instead.
  */
 export async function redisShutdown(target: RedisTarget, timeoutMs = 10_000): Promise<void> {
-  const { replies, closed } = await exchange(target, [['SHUTDOWN', 'SAVE']], timeoutMs);
-  const error = replies.find((r): r is RespError => r instanceof RespError);
-  if (error) throw error;
-  if (!closed) throw new Error('Redis answered SHUTDOWN instead of shutting down');
+  await withClient(target, timeoutMs, async (client) => {
+    try {
+      await client.call('SHUTDOWN', 'SAVE');
+    } catch (err) {
+      if (err instanceof ReplyError) throw err;
+      return; // The connection closed under the command: that is the shutdown.
+    }
+    throw new Error('Redis answered SHUTDOWN instead of shutting down');
+  });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { LogStore } from './logs.ts';
 import { freePort } from './ports.ts';
 import { commandLine, isAlive, killTree, waitForExit } from './process-tree.ts';
-import { type RedisTarget, RespError, redisPing, redisShutdown } from './redis-client.ts';
+import { type RedisTarget, ReplyError, redisPing, redisShutdown } from './redis-client.ts';
 import {
   describeEarlyExit,
   type ExitInfo,
@@ -158,7 +158,7 @@ export function createRedisService(options: RedisServiceOptions): RedisService {
           return;
         } catch (err) {
           const message = (err as Error).message;
-          if (err instanceof RespError && /WRONGPASS|invalid password|NOAUTH/i.test(message)) {
+          if (err instanceof ReplyError && /WRONGPASS|invalid password|NOAUTH/i.test(message)) {
             throw new Error(
               `another server answers on ${HOST}:${port} and refuses our password (${message})`,
             );

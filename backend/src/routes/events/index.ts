@@ -4,10 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TaskIdParams } from '../../contract/index.ts';
 import { TaskdockError } from '../../tasks/errors.ts';
 import { isStreamId, type StreamEvent } from '../../tasks/event-hub.ts';
+import { eventStreams, sseFrame } from '../sse.ts';
 
-const HEARTBEAT_MS = 15_000;
-/** A client that lets this much pile up unread is dropped; it reconnects with Last-Event-ID. */
-const MAX_UNSENT_BYTES = 1024 * 1024;
 const MAX_PENDING_DURING_REPLAY = 10_000;
 
 const Resume = Type.Object(
@@ -21,12 +19,10 @@ function compareIds(a: string, b: string): number {
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
 
-const format = (event: StreamEvent) =>
-  `id: ${event.id}\nevent: ${event.type}\ndata: ${event.data}\n\n`;
-
 /** Task events as Server-Sent Events, resumable with Last-Event-ID. */
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { events } = app.deps;
+  const openEventStream = eventStreams(app);
 
   async function stream(request: FastifyRequest, reply: FastifyReply, taskId?: string) {
     const header = request.headers['last-event-id'];
@@ -41,45 +37,27 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
         `"${resumeFrom}" is not an event id this API sent`,
       );
     }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 2000\n\n');
-
-    let closed = false;
+    const stream = openEventStream(reply);
     let lastSent = resumeFrom;
     let replaying = resumeFrom !== undefined;
     const pending: StreamEvent[] = [];
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      unsubscribe();
-      clearInterval(heartbeat);
-      res.end();
-    };
     const send = (event: StreamEvent) => {
-      if (closed || (taskId !== undefined && event.taskId !== taskId)) return;
+      if (taskId !== undefined && event.taskId !== taskId) return;
       if (lastSent !== undefined && compareIds(event.id, lastSent) <= 0) return;
-      res.write(format(event));
+      stream.write(sseFrame(event.id, event.type, event.data));
       lastSent = event.id;
-      if (res.writableLength > MAX_UNSENT_BYTES) close();
     };
+    // Follow first and hold live events back until the replay is out: no gap, no duplicate.
     const unsubscribe = events.subscribe((event) => {
       if (!replaying) return send(event);
       pending.push(event);
-      if (pending.length > MAX_PENDING_DURING_REPLAY) close();
+      if (pending.length > MAX_PENDING_DURING_REPLAY) reply.raw.end();
     });
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-    request.raw.on('close', close);
+    stream.onClose(unsubscribe);
 
     if (resumeFrom !== undefined) {
       for await (const event of events.replay(resumeFrom)) {
-        if (closed) break;
+        if (!stream.open) break;
         send(event);
       }
       replaying = false;

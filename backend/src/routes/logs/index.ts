@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ErrorBody,
@@ -11,10 +10,7 @@ import {
 } from '../../contract/index.ts';
 import { SupervisorUnavailableError } from '../../supervision/ipc-supervision.ts';
 import { TaskdockError } from '../../tasks/errors.ts';
-
-const HEARTBEAT_MS = 15_000;
-/** A client that cannot keep up is dropped rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+import { eventStreams, sseFrame } from '../sse.ts';
 
 const unavailable = (err: unknown) =>
   err instanceof SupervisorUnavailableError
@@ -22,11 +18,7 @@ const unavailable = (err: unknown) =>
     : err;
 
 const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const streams = new Set<ServerResponse>();
-  // SSE responses never end by themselves: end them so `app.close()` does not wait for them.
-  app.addHook('preClose', async () => {
-    for (const stream of streams) stream.end();
-  });
+  const openEventStream = eventStreams(app);
 
   app.get(
     '/',
@@ -64,34 +56,16 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const resumeAfter =
         Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : undefined;
 
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write(`retry: 2000\n: ${supervision ? 'supervised' : 'not supervised'}\n\n`);
-      streams.add(res);
-
-      // A client that went away is not written to (a write after close would be an error).
-      const open = () => !res.destroyed && !res.writableEnded;
+      const stream = openEventStream(reply, `: ${supervision ? 'supervised' : 'not supervised'}\n`);
       let lastSent = resumeAfter ?? -1;
       const write = (lines: readonly ServiceLogLine[]) => {
-        if (!open()) return;
         let chunk = '';
         for (const line of lines) {
           if (line.seq <= lastSent || !serviceLogMatches(line, filters)) continue;
           lastSent = line.seq;
-          chunk += `id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`;
+          chunk += sseFrame(line.seq, 'log', JSON.stringify(line));
         }
-        if (chunk === '') return;
-        if (res.writableLength > MAX_BUFFERED_BYTES) {
-          res.end();
-          return;
-        }
-        res.write(chunk);
+        stream.write(chunk);
       };
 
       // Follow first and hold live lines back until the backlog is out: no gap, no duplicate.
@@ -100,14 +74,7 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (held) held.push(...lines);
         else write(lines);
       });
-      const heartbeat = setInterval(() => {
-        if (open()) res.write(': ping\n\n');
-      }, HEARTBEAT_MS);
-      res.on('close', () => {
-        clearInterval(heartbeat);
-        unfollow?.();
-        streams.delete(res);
-      });
+      stream.onClose(() => unfollow?.());
 
       if (supervision) {
         const backlog = await supervision
@@ -117,8 +84,7 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
               : { ...filters, after: resumeAfter, limit: SERVICE_LOG_MAX_LIMIT },
           )
           .catch((err: Error) => {
-            if (open())
-              res.write(`event: warning\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
+            stream.write(`event: warning\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
             return [];
           });
         write(backlog);
