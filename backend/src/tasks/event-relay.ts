@@ -52,6 +52,17 @@ export interface FinishedTask {
 
 const streamTime = (id: string) => Number(id.split('-')[0]);
 
+/** Events whose op reads the job (creation time, options, timings, error code). */
+const NEEDS_JOB_FIELDS = new Set(['added', 'delayed', 'completed', 'failed']);
+const JOB_FIELDS = [
+  'timestamp',
+  'opts',
+  'ats',
+  'processedOn',
+  'finishedOn',
+  ERROR_CODE_FIELD,
+] as const;
+
 /**
  * Translates one BullMQ event into what the relay applies. `hash` is the job's current hash
  * (empty when the job is gone); null for events that change nothing a user sees.
@@ -245,6 +256,30 @@ export class EventRelay {
     this.#positions = new Map(queues.map((q, i) => [q, stored[i] ?? '0-0']));
   }
 
+  /** The few job fields the ops need, for the jobs whose events need any (one round trip). */
+  async #readJobFields(queue: string, events: readonly QueueEvent[]) {
+    const jobIds = [
+      ...new Set(
+        events.filter((e) => NEEDS_JOB_FIELDS.has(e.fields.event ?? '')).map((e) => e.fields.jobId),
+      ),
+    ].filter((id): id is string => !!id);
+    const hashes = new Map<string, Record<string, string>>();
+    if (jobIds.length === 0) return hashes;
+    const read = this.#redis.pipeline();
+    for (const id of jobIds) read.hmget(`${queueKey(queue)}${id}`, ...JOB_FIELDS);
+    const rows = (await read.exec()) ?? [];
+    jobIds.forEach((id, i) => {
+      const values = (rows[i]?.[1] ?? []) as (string | null)[];
+      const hash: Record<string, string> = {};
+      JOB_FIELDS.forEach((field, k) => {
+        const value = values[k];
+        if (value !== null && value !== undefined) hash[field] = value;
+      });
+      hashes.set(id, hash);
+    });
+    return hashes;
+  }
+
   async #step(): Promise<void> {
     const queues = [...this.#positions.keys()];
     if (queues.length === 0) {
@@ -273,12 +308,7 @@ export class EventRelay {
     const ops: RelayOp[] = [];
     const finished: FinishedTask[] = [];
     for (const { queue, events } of perQueue) {
-      const jobIds = [
-        ...new Set(events.map((e) => e.fields.jobId).filter((id): id is string => !!id)),
-      ];
-      const rows =
-        jobIds.length > 0 ? await this.#redis.taskdockGetJobs(queueKey(queue), ...jobIds) : [];
-      const hashes = new Map(jobIds.map((id, i) => [id, hashToRecord(rows[i]?.[1] ?? [])]));
+      const hashes = await this.#readJobFields(queue, events);
       for (const event of events) {
         const hash = hashes.get(event.fields.jobId ?? '') ?? {};
         const op = toRelayOp(queue, event, hash);

@@ -33,6 +33,8 @@ export const throughputKey = (bucket: number) => `${PREFIX}:stats:finished:${buc
 export const workflowIndexKey = (workflow: string) => `${PREFIX}:index:workflow:${workflow}`;
 export const ownerIndexKey = (owner: string) => `${PREFIX}:index:owner:${owner}`;
 export const sourceIndexKey = (source: string) => `${PREFIX}:index:source:${source}`;
+/** Task id → the status whose index holds it. */
+export const STATUS_OF_KEY = `${PREFIX}:index:status-of`;
 export const statusIndexKey = (status: string, workflow?: string) =>
   workflow === undefined
     ? `${PREFIX}:index:status:${status}`

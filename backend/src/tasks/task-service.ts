@@ -28,6 +28,7 @@ import {
   queueKey,
   SCHEDULES_KEY,
   SOURCES_KEY,
+  STATUS_OF_KEY,
   sourceIndexKey,
   statusIndexKey,
   TASK_INDEX_KEY,
@@ -174,6 +175,7 @@ export class TaskService {
       .zadd(workflowIndexKey(input.workflow), createdAt, taskId)
       .zadd(statusIndexKey(status), createdAt, taskId)
       .zadd(statusIndexKey(status, input.workflow), createdAt, taskId)
+      .hset(STATUS_OF_KEY, taskId, status)
       .sadd(QUEUES_KEY, input.workflow);
     if (input.owner !== undefined) {
       index.zadd(ownerIndexKey(input.owner), createdAt, taskId).sadd(OWNERS_KEY, input.owner);
@@ -181,8 +183,9 @@ export class TaskService {
     if (input.source !== undefined) {
       index.zadd(sourceIndexKey(input.source), createdAt, taskId).sadd(SOURCES_KEY, input.source);
     }
-    await index.exec();
-    const job = await this.queue(input.workflow).add(input.workflow, params, {
+    // Sent before the add on the same connection, so Redis applies them first; one round trip.
+    const indexed = index.exec();
+    const added = this.queue(input.workflow).add(input.workflow, params, {
       jobId,
       timestamp: createdAt,
       attempts: input.maxAttempts ?? 1,
@@ -192,6 +195,7 @@ export class TaskService {
       // Unknown job options are kept by BullMQ as they are: the metadata rides beside the data.
       ...({ taskdock: meta } as object),
     });
+    const [, job] = await Promise.all([indexed, added]);
     const raw = job.asJSON() as unknown as Record<string, unknown>;
     const hash = Object.fromEntries(
       Object.entries(raw).flatMap(([k, v]) =>
@@ -266,10 +270,15 @@ export class TaskService {
     const needle = query.q?.toLowerCase();
     let cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
     const keys = query.q === undefined ? [this.#indexFor(query)] : await this.#textIndexes(query.q);
+    // When the index alone answers the query, read one page; else read wider and filter.
+    const exact =
+      query.q === undefined &&
+      (query.owner === undefined || (query.status === undefined && query.workflow === undefined));
+    const batchSize = exact ? limit : LIST_SCAN_BATCH;
     const items: Task[] = [];
     let scanned = 0;
     for (;;) {
-      const batch = await mergedIndexPage(this.#redis, keys, cursor, LIST_SCAN_BATCH);
+      const batch = await mergedIndexPage(this.#redis, keys, cursor, batchSize);
       if (batch.length === 0) return { items, nextCursor: null };
       const tasks = await this.#read(batch.map((entry) => entry.ref));
       for (const [i, entry] of batch.entries()) {
@@ -290,7 +299,7 @@ export class TaskService {
         items.push(task);
         if (items.length === limit) return { items, nextCursor: encodeCursor(entry) };
       }
-      if (batch.length < LIST_SCAN_BATCH) return { items, nextCursor: null };
+      if (batch.length < batchSize) return { items, nextCursor: null };
       if (scanned >= LIST_SCAN_BUDGET && cursor) return { items, nextCursor: encodeCursor(cursor) };
     }
   }
