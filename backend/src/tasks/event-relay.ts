@@ -53,7 +53,14 @@ export interface FinishedTask {
 const streamTime = (id: string) => Number(id.split('-')[0]);
 
 /** Events whose op reads the job (creation time, options, timings, error code). */
-const NEEDS_JOB_FIELDS = new Set(['added', 'delayed', 'completed', 'failed']);
+const NEEDS_JOB_FIELDS = new Set([
+  'added',
+  'active',
+  STARTED_EVENT,
+  'delayed',
+  'completed',
+  'failed',
+]);
 const JOB_FIELDS = [
   'timestamp',
   'opts',
@@ -112,8 +119,11 @@ export function toRelayOp(
     case 'delayed':
       // A delayed add is the scheduled status set at creation; later ones are backoffs or waits.
       return started ? op('queued', 'queued', 'changed') : null;
+    // A task with an owner may go back to wait for a slot: it runs when the worker says so.
+    case 'active':
+      return meta.owner === undefined ? op('running', 'running', 'always') : null;
     case STARTED_EVENT:
-      return op('running', 'running', 'always');
+      return meta.owner === undefined ? null : op('running', 'running', 'always');
     case 'progress':
       return op('progress', undefined, 'always', { progress: toProgress(parseJson(fields.data)) });
     case 'completed': {
@@ -139,6 +149,21 @@ function errorOf(message: string, hash: Record<string, string>) {
   return code ? { message, code } : { message };
 }
 
+/**
+ * Within one batch only a task's last status needs indexing: earlier moves (created → running →
+ * completed) are dropped, their events still sent. `queued` ops keep theirs: they are sent only
+ * when the status really changed, which the index tells.
+ */
+export function coalesceIndexMoves(ops: RelayOp[]): void {
+  const last = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (op.st !== undefined || op.t === 'removed') last.set(op.id, i);
+  });
+  ops.forEach((op, i) => {
+    if (op.st !== undefined && op.emit === 'always' && last.get(op.id) !== i) delete op.st;
+  });
+}
+
 export interface EventRelayOptions {
   readonly redis: Redis;
   /** Queues to follow from the start; others are found as producers create them. */
@@ -148,6 +173,8 @@ export interface EventRelayOptions {
 }
 
 const DISCOVER_EVERY_MS = 30_000;
+const BUSY_BATCH = 100;
+const BUSY_PAUSE_MS = 20;
 const LOCK_MS = 15_000;
 
 /**
@@ -205,7 +232,10 @@ export class EventRelay {
           continue;
         }
         await this.#discover();
-        await this.#step();
+        const events = await this.#step();
+        // Busy: let events gather for a moment, since each batch has a fixed cost. Idle: a
+        // lone event goes through at once, which keeps end-to-end latency low.
+        if (events >= BUSY_BATCH) await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS));
       } catch (err) {
         if (!this.#running) return;
         this.#logger.warn({ err: (err as Error).message }, 'event relay step failed; retrying');
@@ -280,22 +310,23 @@ export class EventRelay {
     return hashes;
   }
 
-  async #step(): Promise<void> {
+  /** Applies one batch; returns how many events it read. */
+  async #step(): Promise<number> {
     const queues = [...this.#positions.keys()];
     if (queues.length === 0) {
       await new Promise((r) => setTimeout(r, 1000));
-      return;
+      return 0;
     }
     const reply = (await this.#blocking.xread(
       'COUNT',
-      500,
+      1000,
       'BLOCK',
       1000,
       'STREAMS',
       ...queues.map((q) => `${queueKey(q)}events`),
       ...queues.map((q) => this.#positions.get(q) as string),
     )) as [string, [string, string[]][]][] | null;
-    if (!reply) return;
+    if (!reply) return 0;
     const expect: Record<string, string> = {};
     const set: Record<string, string> = {};
     const perQueue = reply.map(([key, entries]) => {
@@ -325,6 +356,7 @@ export class EventRelay {
         }
       }
     }
+    coalesceIndexMoves(ops);
     const applied = await this.#redis.taskdockApplyRelayBatch(
       PREFIX,
       JSON.stringify({ expect, set, maxLen: EVENTS_MAX_LEN, ops }),
@@ -332,9 +364,10 @@ export class EventRelay {
     if (applied !== 1) {
       // Another relay moved on meanwhile: re-read where things stand.
       this.#positions.clear();
-      return;
+      return 0;
     }
     for (const [queue, pos] of Object.entries(set)) this.#positions.set(queue, pos);
     if (this.#onFinished) for (const task of finished) this.#onFinished(task);
+    return perQueue.reduce((sum, q) => sum + q.events.length, 0);
   }
 }

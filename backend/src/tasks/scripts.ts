@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 
+// Lua keeps each step atomic and one round trip. (Not MULTI: ioredis copies every script defined
+// on a client into each pipeline, and BullMQ defines dozens on the clients we share with it.)
 // Lua run against BullMQ's own keys (`<prefix>:<queue>:wait|active|delayed|…`), so a state read
 // or a cancel is one atomic step that no worker can interleave with.
 
@@ -97,9 +99,9 @@ for _, op in ipairs(batch.ops) do
     redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
     if op.owner then redis.call('ZREM', prefix .. ':index:owner:' .. op.owner, id) end
     if op.source then redis.call('ZREM', prefix .. ':index:source:' .. op.source, id) end
-  elseif op.st then
+  elseif op.st or op.t == 'created' then
     local score = op.score or redis.call('ZSCORE', prefix .. ':index:tasks', id)
-    if score then
+    if score and op.st then
       local old = redis.call('HGET', statusOf, id)
       changed = old ~= op.st
       if changed then
@@ -111,6 +113,9 @@ for _, op in ipairs(batch.ops) do
         redis.call('ZADD', statusKey(op.st, wf), score, id)
         redis.call('HSET', statusOf, id, op.st)
       end
+    end
+    if score and op.t == 'created' then
+      -- The API indexed its own tasks already; this covers plain BullMQ producers.
       addOnce(prefix .. ':index:tasks', score, id)
       addOnce(prefix .. ':index:workflow:' .. wf, score, id)
       if op.owner then
@@ -142,6 +147,47 @@ for queue, pos in pairs(batch.set) do redis.call('HSET', positions, queue, pos) 
 return 1
 `;
 
+/**
+ * A task's index entries, written before its job is added. ARGV prefix, taskId, workflow,
+ * status, createdAt, owner ('' for none), source ('' for none).
+ */
+const INDEX_NEW_TASK = `
+local prefix, id, wf, status, score, owner, source = unpack(ARGV)
+redis.call('ZADD', prefix .. ':index:tasks', score, id)
+redis.call('ZADD', prefix .. ':index:workflow:' .. wf, score, id)
+redis.call('ZADD', prefix .. ':index:status:' .. status, score, id)
+redis.call('ZADD', prefix .. ':index:status:' .. status .. ':' .. wf, score, id)
+redis.call('HSET', prefix .. ':index:status-of', id, status)
+redis.call('SADD', prefix .. ':queues', wf)
+if owner ~= '' then
+  redis.call('ZADD', prefix .. ':index:owner:' .. owner, score, id)
+  redis.call('SADD', prefix .. ':owners', owner)
+end
+if source ~= '' then
+  redis.call('ZADD', prefix .. ':index:source:' .. source, score, id)
+  redis.call('SADD', prefix .. ':sources', source)
+end
+return 1
+`;
+
+/**
+ * A worker starting a task: 1 when it was cancelled meanwhile; else records the "started" event
+ * for the event relay and returns 0. KEYS cancel key, queue events stream; ARGV job id, maxLen,
+ * event name.
+ */
+const START_TASK = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[3], 'jobId', ARGV[1])
+return 0
+`;
+
+/** Appends log lines and keeps the newest ARGV[1]. KEYS log list; ARGV keep, lines… */
+const APPEND_LOGS = `
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
+return 1
+`;
+
 export type RawJob = [state: string, hash: string[]];
 
 declare module 'ioredis' {
@@ -150,6 +196,23 @@ declare module 'ioredis' {
     taskdockCancelQueued(base: string, id: string, reason: string): Promise<number>;
     taskdockAcquireSlot(key: string, member: string, max: number, leaseMs: number): Promise<number>;
     taskdockApplyRelayBatch(prefix: string, batchJson: string): Promise<number>;
+    taskdockIndexNewTask(
+      prefix: string,
+      taskId: string,
+      workflow: string,
+      status: string,
+      createdAt: number,
+      owner: string,
+      source: string,
+    ): Promise<number>;
+    taskdockStartTask(
+      cancelKey: string,
+      eventsKey: string,
+      jobId: string,
+      maxLen: number,
+      event: string,
+    ): Promise<number>;
+    taskdockAppendLogs(key: string, keep: number, ...lines: string[]): Promise<number>;
   }
 }
 
@@ -163,6 +226,9 @@ export function defineScripts(redis: Redis): Redis {
     redis.defineCommand('taskdockCancelQueued', { numberOfKeys: 1, lua: CANCEL_QUEUED });
     redis.defineCommand('taskdockAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT });
     redis.defineCommand('taskdockApplyRelayBatch', { numberOfKeys: 0, lua: APPLY_RELAY_BATCH });
+    redis.defineCommand('taskdockIndexNewTask', { numberOfKeys: 0, lua: INDEX_NEW_TASK });
+    redis.defineCommand('taskdockStartTask', { numberOfKeys: 2, lua: START_TASK });
+    redis.defineCommand('taskdockAppendLogs', { numberOfKeys: 1, lua: APPEND_LOGS });
   }
   return redis;
 }

@@ -28,7 +28,6 @@ import {
   queueKey,
   SCHEDULES_KEY,
   SOURCES_KEY,
-  STATUS_OF_KEY,
   sourceIndexKey,
   statusIndexKey,
   TASK_INDEX_KEY,
@@ -169,22 +168,16 @@ export class TaskService {
     // Indexed first: a crash before the add leaves entries that lists prune, never a lost task.
     // The event relay keeps the status index current from here on.
     const status = delay > 0 ? 'scheduled' : 'queued';
-    const index = this.#redis
-      .multi()
-      .zadd(TASK_INDEX_KEY, createdAt, taskId)
-      .zadd(workflowIndexKey(input.workflow), createdAt, taskId)
-      .zadd(statusIndexKey(status), createdAt, taskId)
-      .zadd(statusIndexKey(status, input.workflow), createdAt, taskId)
-      .hset(STATUS_OF_KEY, taskId, status)
-      .sadd(QUEUES_KEY, input.workflow);
-    if (input.owner !== undefined) {
-      index.zadd(ownerIndexKey(input.owner), createdAt, taskId).sadd(OWNERS_KEY, input.owner);
-    }
-    if (input.source !== undefined) {
-      index.zadd(sourceIndexKey(input.source), createdAt, taskId).sadd(SOURCES_KEY, input.source);
-    }
-    // Sent before the add on the same connection, so Redis applies them first; one round trip.
-    const indexed = index.exec();
+    const indexed = this.#redis.taskdockIndexNewTask(
+      PREFIX,
+      taskId,
+      input.workflow,
+      status,
+      createdAt,
+      input.owner ?? '',
+      input.source ?? '',
+    );
+    // Sent before the add on the same connection, so Redis applies it first; one round trip.
     const added = this.queue(input.workflow).add(input.workflow, params, {
       jobId,
       timestamp: createdAt,

@@ -56,6 +56,7 @@ const SHUTDOWN = 'taskdock:shutdown';
 const HEARTBEAT_MS = 2000;
 const KEEP_LOG_LINES = 5000;
 const RETENTION_SWEEP_MS = 10 * 60_000;
+const CANCEL_REQUEST_TTL_MS = 60_000;
 
 export interface TaskWorker {
   readonly id: string;
@@ -81,6 +82,7 @@ export function createTaskWorker({
   const queues: Queue[] = [];
   const startedAt = new Date().toISOString();
   const active = new Set<string>();
+  const cancelRequests = new Map<string, number>();
   let stopping = false;
   let heartbeat: NodeJS.Timeout | undefined;
   let sweeper: NodeJS.Timeout | undefined;
@@ -129,23 +131,23 @@ export function createTaskWorker({
       await redis.zrem(ownerSlotsKey(meta?.owner as string), taskId);
     };
 
-    // One round trip: the cancel check and the "started" event for the event relay.
-    const [[, cancelled] = []] =
-      (await redis
-        .multi()
-        .get(cancelKey(taskId))
-        .xadd(
+    // Cancels reach a worker by pub/sub; one that arrived before BullMQ tracked the job waits in
+    // `cancelRequests`. A task that ran before (retry, stall) or waited for its owner's slot may
+    // have been cancelled while no worker listened: those check the cancel key in Redis, and
+    // record when they really start (for a throttled task, BullMQ's `active` came too early).
+    const checkRedis =
+      meta?.owner !== undefined || job.attemptsStarted > 1 || job.stalledCounter > 0;
+    const cancelled =
+      cancelRequests.delete(taskId) ||
+      signal.reason === CANCEL ||
+      (checkRedis &&
+        (await redis.taskdockStartTask(
+          cancelKey(taskId),
           `${queueKey(workflow.name)}events`,
-          'MAXLEN',
-          '~',
-          QUEUE_EVENTS_MAX_LEN,
-          '*',
-          'event',
-          STARTED_EVENT,
-          'jobId',
           job.id as string,
-        )
-        .exec()) ?? [];
+          QUEUE_EVENTS_MAX_LEN,
+          STARTED_EVENT,
+        )) === 1);
     if (cancelled) {
       await releaseOwnerSlot();
       throw new UnrecoverableError(CANCELLED_REASON);
@@ -263,7 +265,11 @@ export function createTaskWorker({
       await subscriber.subscribe(CANCEL_CHANNEL);
       subscriber.on('message', (_channel, taskId: string) => {
         const ref = parseTaskId(taskId);
-        if (ref) workers.get(ref.queue)?.cancelJob(ref.jobId, CANCEL);
+        const worker = ref && workers.get(ref.queue);
+        if (!worker || worker.cancelJob(ref.jobId, CANCEL)) return;
+        // Not running here (yet): if BullMQ hands it to this worker soon, it is cancelled then.
+        cancelRequests.set(taskId, Date.now() + CANCEL_REQUEST_TTL_MS);
+        for (const [id, until] of cancelRequests) if (until < Date.now()) cancelRequests.delete(id);
       });
       for (const workflow of served) {
         const queue = createQueue(workflow.name, redis);

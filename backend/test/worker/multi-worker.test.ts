@@ -145,6 +145,31 @@ describe('worker processes', () => {
     await survivor.stop();
   });
 
+  test('cancel reaches the worker process that runs the task', async () => {
+    const pair = [
+      spawnWorker({ TASKDOCK_WORKFLOWS: 'shell' }),
+      spawnWorker({ TASKDOCK_WORKFLOWS: 'shell' }),
+    ];
+    await Promise.all(pair.map((w) => w.ready));
+    const task = await create({
+      workflow: 'shell',
+      params: { command: 'sh', args: ['-c', 'echo "shell $$"; sleep 30'] },
+    });
+    let shellPid = 0;
+    await waitUntil(async () => {
+      const line = (await stack.tasks.logs(task.id)).find((l) => l.text.startsWith('shell '));
+      shellPid = Number(line?.text.split(' ')[1] ?? 0);
+      return shellPid > 0;
+    }, 10_000);
+    strayPids.push(shellPid);
+    const started = Date.now();
+    const res = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
+    assert.equal(res.json<Task>().status, 'cancelled');
+    assert.ok(Date.now() - started < 3000, 'cancelled within moments');
+    assert.ok(await waitUntil(() => !isRunning(shellPid), 3000), "the task's process is gone");
+    await Promise.all(pair.map((w) => w.stop()));
+  });
+
   test('SIGTERM lets a short task finish, and returns a long one to the queue for another worker', async () => {
     const first = spawnWorker({
       TASKDOCK_WORKFLOWS: 'sleep',
