@@ -1,7 +1,9 @@
-// ENTRY (plain Node): `npm run serve`. The same supervisor as the desktop app, in a terminal:
-// prints each startup step with its time, then the sign-in link; SIGINT/SIGTERM stop it all.
+// ENTRY (Node): `npm run serve`, and `<resources>/bundles/headless.mjs` in a package (run by
+// Electron as Node; `npm run smoke:package` runs it with plain node). The same supervisor as the
+// desktop app, in a terminal: prints each startup step with its time, then the sign-in link;
+// SIGINT/SIGTERM stop it all.
 import { DesktopConfigError, loadDesktopConfig } from './config.ts';
-import { detectLayout } from './paths.ts';
+import { currentRunner, detectLayout } from './paths.ts';
 import { StartupError, type SupervisorEvent } from './supervisor/supervisor.ts';
 import { createTaskdock } from './taskdock.ts';
 
@@ -18,7 +20,8 @@ const taskdock = createTaskdock({
   config,
   // The TypeScript sources (npm run serve), `tsc -b` output, or a package's bundles.
   layout: detectLayout(import.meta.url),
-  runner: { execPath: process.execPath, electron: false },
+  // Plain node (npm run serve), or the app's Electron binary as Node running the packaged bundle.
+  runner: currentRunner(process.execPath, process.versions),
   supervisorPid: process.pid,
 });
 

@@ -22,6 +22,19 @@ export interface NodeRunner {
   readonly electron: boolean;
 }
 
+/**
+ * How this process runs: Electron's binary acting as Node (ELECTRON_RUN_AS_NODE=1, as the
+ * packaged app runs `bundles/headless.mjs`) or plain node. The worker and backend are started
+ * with the same binary, so under Electron they need ELECTRON_RUN_AS_NODE=1 too (see
+ * nodeServiceCommand); without it each would start another copy of the desktop app.
+ */
+export function currentRunner(
+  execPath: string,
+  versions: Readonly<Record<string, string | undefined>>,
+): NodeRunner {
+  return { execPath, electron: versions.electron !== undefined };
+}
+
 /** The repository root (the folder with backend/ and desktop/) above a module URL or path. */
 export function findRepoRoot(from: string): string {
   let dir = path.dirname(from.startsWith('file:') ? fileURLToPath(from) : from);

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import {
+  currentRunner,
   defaultDataDir,
+  detectLayout,
+  findRepoRoot,
   nodeServiceCommand,
   RedisBinaryMissingError,
   resolveRedisServer,
@@ -79,6 +83,50 @@ describe('resolveRedisServer', () => {
       () => resolveRedisServer({ ...lookup, override: path.join(root, 'nope') }),
       /TASKDOCK_REDIS_SERVER=.*nope: not an executable file/,
     );
+  });
+});
+
+describe('detectLayout', () => {
+  const repoRoot = findRepoRoot(import.meta.url);
+
+  test('a .ts entry is the sources, other JS in the repository is tsc -b output', () => {
+    assert.deepEqual(detectLayout(import.meta.url), { kind: 'source', repoRoot });
+    assert.deepEqual(detectLayout(path.join(repoRoot, 'desktop', 'dist', 'src', 'headless.js')), {
+      kind: 'built',
+      repoRoot,
+    });
+  });
+
+  test('headless.mjs in a bundles/ folder beside worker.mjs is a package: its resources', async () => {
+    const root = await tempDir();
+    dirs.push(root);
+    const resources = path.join(root, 'Taskdock', 'resources');
+    await mkdir(path.join(resources, 'bundles'), { recursive: true });
+    for (const file of ['headless.mjs', 'worker.mjs', 'server.mjs']) {
+      await writeFile(path.join(resources, 'bundles', file), '');
+    }
+    const layout = detectLayout(
+      pathToFileURL(path.join(resources, 'bundles', 'headless.mjs')).href,
+    );
+    assert.deepEqual(layout, { kind: 'packaged', resourcesPath: resources });
+    // What the packaged supervisor then runs: the bundles and the resources' redis-server.
+    const redis = await fakeBinary(path.join(resources, 'redis', 'redis-server'));
+    const lookup = { layout, platform: 'linux' as const, arch: 'x64', override: undefined };
+    assert.equal(resolveRedisServer({ ...lookup, pathEnv: '' }).path, redis);
+    assert.deepEqual(nodeServiceCommand(layout, currentRunner('/usr/bin/node', {}), 'backend'), {
+      command: '/usr/bin/node',
+      args: [path.join(resources, 'bundles', 'server.mjs')],
+      env: {},
+    });
+  });
+
+  test('run by Electron as Node, the packaged headless starts its services as Node too', () => {
+    const runner = currentRunner('/opt/Taskdock/taskdock', { node: '22.0.0', electron: '41.0.0' });
+    assert.deepEqual(runner, { execPath: '/opt/Taskdock/taskdock', electron: true });
+    const worker = nodeServiceCommand({ kind: 'packaged', resourcesPath: '/r' }, runner, 'worker');
+    assert.equal(worker.command, '/opt/Taskdock/taskdock');
+    assert.deepEqual(worker.env, { ELECTRON_RUN_AS_NODE: '1' });
+    assert.equal(currentRunner(process.execPath, process.versions).electron, false);
   });
 });
 
