@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,7 +7,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Task, TaskEvent } from '../../backend/src/contract/index.ts';
-import { percentile, round, startNode } from './processes.ts';
+import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
 
 export interface Api {
   readonly base: string;
@@ -237,12 +238,22 @@ const rssMb = (pid: number) => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 };
 
-/** `npm run serve`'s supervisor from a fresh data dir: time to runtime.json, then idle memory. */
+/**
+ * The supervisor from a fresh data dir, as the packaged app runs it: the esbuild bundles
+ * (`npm run build`) under plain node. Time to runtime.json, then the idle memory of the three.
+ */
 export async function coldStart() {
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-start-'));
   const runtimeFile = path.join(dataDir, 'runtime.json');
   const started = performance.now();
-  const serve = startNode('desktop/src/headless.ts', [], { TASKDOCK_DATA_DIR: dataDir });
+  const serve = startNode(path.join(REPO_ROOT, 'dist/bundles/headless.mjs'), [], {
+    TASKDOCK_DATA_DIR: dataDir,
+  });
   try {
     const deadline = Date.now() + 60_000;
     while (!existsSync(runtimeFile)) {
@@ -262,5 +273,22 @@ export async function coldStart() {
   } finally {
     await serve.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Waits until the event relay has counted every created task (its backlog is empty). */
+export async function relayCaughtUp(api: Api, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  for (;;) {
+    const stats = (await (
+      await fetch(`${api.base}/api/stats`, { headers: api.headers })
+    ).json()) as {
+      totals: { created: number };
+    };
+    if (stats.totals.created === last) return;
+    if (Date.now() > deadline) throw new Error('the event relay did not catch up');
+    last = stats.totals.created;
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }

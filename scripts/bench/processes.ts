@@ -27,6 +27,10 @@ export function startNode(
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Whatever ends the bench (even an uncaught error) ends its children too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  child.on('exit', () => process.off('exit', killOnExit));
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {

@@ -22,6 +22,9 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   await writeFile(conf, renderRedisConfig({ dir, port, password }));
   const binary = process.env.TASKDOCK_REDIS_SERVER || 'redis-server';
   const child: ChildProcess = spawn(binary, [conf], { stdio: 'ignore' });
+  // Whatever ends the bench (even an uncaught error) ends its redis-server too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
   const url = `redis://:${password}@127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -42,6 +45,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     url,
     pid: child.pid as number,
     async stop() {
+      process.off('exit', killOnExit);
       if (child.exitCode === null) {
         const exited = once(child, 'exit');
         child.kill('SIGKILL');

@@ -173,6 +173,8 @@ export interface EventRelayOptions {
 }
 
 const DISCOVER_EVERY_MS = 30_000;
+/** Events per batch: a batch is one Lua call, and Redis serves nobody else while it runs. */
+const BATCH_EVENTS = 250;
 const BUSY_BATCH = 100;
 const BUSY_PAUSE_MS = 20;
 const LOCK_MS = 15_000;
@@ -319,7 +321,7 @@ export class EventRelay {
     }
     const reply = (await this.#blocking.xread(
       'COUNT',
-      1000,
+      BATCH_EVENTS,
       'BLOCK',
       1000,
       'STREAMS',
