@@ -14,6 +14,7 @@ import {
   fillTasks,
   listLatency,
   pageCursor,
+  queueDrained,
   rawBullmqJobsPerSec,
   relayCaughtUp,
   startWorker,
@@ -96,7 +97,8 @@ try {
   await relayCaughtUp(api);
   const worker = startWorker(redis.url, CONCURRENCY);
   await worker.waitFor('"worker ready"');
-  await new Promise((r) => setTimeout(r, 2000));
+  // Idle means idle: the worker first runs what the API test queued.
+  await queueDrained(api);
   log(`end-to-end latency, ${plan.e2e} tasks one at a time`);
   const e2e = await e2eLatency(api, plan.e2e);
   await worker.stop();

@@ -292,3 +292,18 @@ export async function relayCaughtUp(api: Api, timeoutMs = 300_000) {
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+/** Waits until nothing is queued or running (and the relay has seen it). */
+export async function queueDrained(api: Api, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { byStatus } = (await (
+      await fetch(`${api.base}/api/stats`, { headers: api.headers })
+    ).json()) as {
+      byStatus: Record<string, number>;
+    };
+    if ((byStatus.queued ?? 0) + (byStatus.running ?? 0) + (byStatus.scheduled ?? 0) === 0) return;
+    if (Date.now() > deadline) throw new Error('the queue did not drain');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
