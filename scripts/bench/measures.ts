@@ -7,6 +7,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Task, TaskEvent } from '../../backend/src/contract/index.ts';
+import { createQueue } from '../../backend/src/tasks/queues.ts';
 import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
 
 export interface Api {
@@ -65,7 +66,9 @@ export async function taskdockJobsPerSec(
   concurrency: number,
 ) {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('sleep', { connection, prefix: 'taskdock' });
+  // Taskdock's own queue factory: a plain `new Queue()` would reset the events stream length
+  // BullMQ keeps for the queue to its default (10,000), and the relay could fall behind it.
+  const queue = createQueue('sleep', connection);
   await queue.pause();
   const before = (await queue.getJobCounts('completed')).completed ?? 0;
   for (let i = 0; i < n; i += 1000) {

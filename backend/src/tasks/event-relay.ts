@@ -172,7 +172,8 @@ export interface EventRelayOptions {
   readonly onFinished?: (task: FinishedTask) => void;
 }
 
-const DISCOVER_EVERY_MS = 30_000;
+const DISCOVER_EVERY_MS = 5_000;
+const SCAN_EVERY_MS = 5 * 60_000;
 /** Events per batch: a batch is one Lua call, and Redis serves nobody else while it runs. */
 const BATCH_EVENTS = 250;
 const BUSY_BATCH = 100;
@@ -196,6 +197,7 @@ export class EventRelay {
   #running = false;
   #loop: Promise<void> | undefined;
   #lastDiscovery = 0;
+  #lastScan = 0;
 
   constructor(options: EventRelayOptions) {
     this.#redis = defineScripts(options.redis);
@@ -235,9 +237,12 @@ export class EventRelay {
         }
         await this.#discover();
         const events = await this.#step();
-        // Busy: let events gather for a moment, since each batch has a fixed cost. Idle: a
-        // lone event goes through at once, which keeps end-to-end latency low.
-        if (events >= BUSY_BATCH) await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS));
+        // Busy but keeping up: let events gather for a moment, as each batch has a fixed cost.
+        // Idle: a lone event goes through at once (low end-to-end latency). Behind (a full
+        // batch): no pause at all, so BullMQ does not trim events before they are read.
+        if (events >= BUSY_BATCH && events < BATCH_EVENTS) {
+          await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS));
+        }
       } catch (err) {
         if (!this.#running) return;
         this.#logger.warn({ err: (err as Error).message }, 'event relay step failed; retrying');
@@ -266,22 +271,12 @@ export class EventRelay {
     if (this.#positions.size > 0 && now - this.#lastDiscovery < DISCOVER_EVERY_MS) return;
     this.#lastDiscovery = now;
     for (const queue of await this.#redis.smembers(QUEUES_KEY)) this.#queues.add(queue);
-    // Queues a plain BullMQ producer made: each has a `<prefix>:<queue>:meta` key.
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.#redis.scan(
-        cursor,
-        'MATCH',
-        `${PREFIX}:*:meta`,
-        'COUNT',
-        1000,
+    if (now - this.#lastScan >= SCAN_EVERY_MS) {
+      this.#lastScan = now;
+      void this.#scanForQueues().catch((err: Error) =>
+        this.#logger.warn({ err: err.message }, 'scan for queues failed'),
       );
-      cursor = next;
-      for (const key of keys) {
-        const queue = key.slice(PREFIX.length + 1, -':meta'.length);
-        if (/^[A-Za-z0-9_.-]+$/.test(queue)) this.#queues.add(queue);
-      }
-    } while (cursor !== '0');
+    }
     if (this.#queues.size > 0) await this.#redis.sadd(QUEUES_KEY, ...this.#queues);
     const queues = [...this.#queues];
     const stored = queues.length > 0 ? await this.#redis.hmget(RELAY_POSITIONS_KEY, ...queues) : [];
@@ -313,6 +308,31 @@ export class EventRelay {
   }
 
   /** Applies one batch; returns how many events it read. */
+  /**
+   * Queues a plain BullMQ producer made (each has a `<prefix>:<queue>:meta` key). SCAN walks every
+   * key in Redis, so it runs seldom, in its own time: the relay goes on meanwhile.
+   */
+  async #scanForQueues(): Promise<void> {
+    let cursor = '0';
+    const found: string[] = [];
+    do {
+      const [next, keys] = await this.#redis.scan(
+        cursor,
+        'MATCH',
+        `${PREFIX}:*:meta`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      for (const key of keys) {
+        const queue = key.slice(PREFIX.length + 1, -':meta'.length);
+        if (/^[A-Za-z0-9_.-]+$/.test(queue) && !this.#queues.has(queue)) found.push(queue);
+      }
+    } while (cursor !== '0');
+    // Picked up with the queue list at the next discovery.
+    if (found.length > 0) await this.#redis.sadd(QUEUES_KEY, ...found);
+  }
+
   async #step(): Promise<number> {
     const queues = [...this.#positions.keys()];
     if (queues.length === 0) {

@@ -14,7 +14,7 @@ export const CANCELLED_REASON = 'taskdock:cancelled';
 export const EVENTS_KEY = `${PREFIX}:events`;
 export const EVENTS_MAX_LEN = 100_000;
 /** Events BullMQ keeps per queue stream; larger than its default so a paused relay loses none. */
-export const QUEUE_EVENTS_MAX_LEN = 50_000;
+export const QUEUE_EVENTS_MAX_LEN = 200_000;
 /** Written by a worker into the queue's stream when a task really starts (slot held, not cancelled). */
 export const STARTED_EVENT = 'taskdock:started';
 export const RELAY_POSITIONS_KEY = `${PREFIX}:relay:positions`;

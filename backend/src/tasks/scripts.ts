@@ -155,9 +155,11 @@ const INDEX_NEW_TASK = `
 local prefix, id, wf, status, score, owner, source = unpack(ARGV)
 redis.call('ZADD', prefix .. ':index:tasks', score, id)
 redis.call('ZADD', prefix .. ':index:workflow:' .. wf, score, id)
-redis.call('ZADD', prefix .. ':index:status:' .. status, score, id)
-redis.call('ZADD', prefix .. ':index:status:' .. status .. ':' .. wf, score, id)
-redis.call('HSET', prefix .. ':index:status-of', id, status)
+-- Only when the relay has not indexed the task yet (it may be quicker than this script).
+if redis.call('HSETNX', prefix .. ':index:status-of', id, status) == 1 then
+  redis.call('ZADD', prefix .. ':index:status:' .. status, score, id)
+  redis.call('ZADD', prefix .. ':index:status:' .. status .. ':' .. wf, score, id)
+end
 redis.call('SADD', prefix .. ':queues', wf)
 if owner ~= '' then
   redis.call('ZADD', prefix .. ':index:owner:' .. owner, score, id)
