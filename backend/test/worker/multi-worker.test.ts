@@ -24,6 +24,17 @@ describe('worker processes', () => {
     workers.push(worker);
     return worker;
   };
+  /** The numbers in the task's first log line that starts with `word` (pids its command echoed). */
+  const pidsLogged = async (taskId: string, word: string): Promise<number[]> => {
+    let pids: number[] = [];
+    const seen = await waitUntil(async () => {
+      const line = (await stack.tasks.logs(taskId)).find((l) => l.text.startsWith(`${word} `));
+      pids = (line?.text.match(/\d+/g) ?? []).map(Number);
+      return pids.length > 0;
+    }, 10_000);
+    assert.ok(seen, `the task logged "${word} <pid>…"`);
+    return pids;
+  };
   const create = async (payload: object) => {
     const res = await stack.request({ method: 'POST', url: '/api/tasks', payload });
     assert.equal(res.statusCode, 201, res.body);
@@ -114,14 +125,8 @@ describe('worker processes', () => {
         args: ['-c', 'echo "holder $PPID shell $$"; sleep 1; echo finished by $PPID'],
       },
     });
-    let holder = 0;
-    await waitUntil(async () => {
-      const line = (await stack.tasks.logs(task.id)).find((l) => l.text.startsWith('holder'));
-      const [, workerPid, shellPid] = line?.text.split(' ') ?? [];
-      holder = Number(workerPid);
-      if (shellPid) strayPids.push(Number(shellPid));
-      return holder > 0;
-    }, 10_000);
+    const [holder, shellPid] = await pidsLogged(task.id, 'holder');
+    strayPids.push(shellPid as number);
     const victim = pair.find((w) => w.pid === holder);
     const survivor = pair.find((w) => w.pid !== holder);
     assert.ok(victim && survivor, 'one of the two workers holds the task');
@@ -155,12 +160,7 @@ describe('worker processes', () => {
       workflow: 'shell',
       params: { command: 'sh', args: ['-c', 'echo "shell $$"; sleep 30'] },
     });
-    let shellPid = 0;
-    await waitUntil(async () => {
-      const line = (await stack.tasks.logs(task.id)).find((l) => l.text.startsWith('shell '));
-      shellPid = Number(line?.text.split(' ')[1] ?? 0);
-      return shellPid > 0;
-    }, 10_000);
+    const [shellPid = 0] = await pidsLogged(task.id, 'shell');
     strayPids.push(shellPid);
     const started = Date.now();
     const res = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
