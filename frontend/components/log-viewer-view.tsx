@@ -14,6 +14,7 @@ import { api, errorMessage } from '@/lib/api-client';
 import { formatClock, formatNumber } from '@/lib/format';
 import { useDebounced, useResource } from '@/lib/use-resource';
 import { MAX_LINES, useServiceLogs } from '@/lib/use-service-logs';
+import { useSlashFocus } from '@/lib/use-slash-focus';
 import { Highlight } from './highlight';
 import { PageHeader } from './page-header';
 import { Button } from './ui/button';
@@ -122,17 +123,7 @@ export function LogViewerView() {
     );
   }, [filters.service, filters.level, backfill, toast]);
 
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement | null;
-      if (event.key !== '/' || target?.closest('input, textarea, select, [contenteditable]'))
-        return;
-      event.preventDefault();
-      searchRef.current?.focus();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  useSlashFocus(searchRef);
 
   const download = () => {
     const text = visible

@@ -9,6 +9,7 @@ import { runBulk } from '@/lib/bulk';
 import { formatDuration, formatNumber, plural, shortId } from '@/lib/format';
 import { canCancel, canRetry, taskDuration } from '@/lib/task-events';
 import { useDebounced, useNow, useResource } from '@/lib/use-resource';
+import { useSlashFocus } from '@/lib/use-slash-focus';
 import { type TaskFilters, useTaskList } from '@/lib/use-task-list';
 import { useTaskEvents } from './live-events';
 import { PageHeader } from './page-header';
@@ -78,18 +79,7 @@ export function TaskListView() {
   // biome-ignore lint/correctness/useExhaustiveDependencies: filtersKey stands for the filters
   useEffect(() => setSelected(new Set()), [filtersKey]);
 
-  // "/" focuses the search, as in most dashboards.
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      const target = event.target as HTMLElement | null;
-      if (event.key !== '/' || target?.closest('input, textarea, select, [contenteditable]'))
-        return;
-      event.preventDefault();
-      searchRef.current?.focus();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  useSlashFocus(searchRef);
 
   const selectedTasks = useMemo(
     () => list.items.filter((t) => selected.has(t.id)),
