@@ -35,6 +35,12 @@ describe('worker processes', () => {
     assert.ok(seen, `the task logged "${word} <pid>…"`);
     return pids;
   };
+  /** Two workers with the same settings, both ready. */
+  const spawnReadyPair = async (env: Record<string, string>) => {
+    const pair = [spawnWorker(env), spawnWorker(env)] as const;
+    await Promise.all(pair.map((w) => w.ready));
+    return pair;
+  };
   const create = async (payload: object) => {
     const res = await stack.request({ method: 'POST', url: '/api/tasks', payload });
     assert.equal(res.statusCode, 201, res.body);
@@ -53,11 +59,7 @@ describe('worker processes', () => {
   });
 
   test('the per-owner limit holds across two workers under load', async () => {
-    const pair = [
-      spawnWorker({ TASKDOCK_MAX_PER_OWNER: '2', TASKDOCK_CONCURRENCY: '4' }),
-      spawnWorker({ TASKDOCK_MAX_PER_OWNER: '2', TASKDOCK_CONCURRENCY: '4' }),
-    ];
-    await Promise.all(pair.map((w) => w.ready));
+    const pair = await spawnReadyPair({ TASKDOCK_MAX_PER_OWNER: '2', TASKDOCK_CONCURRENCY: '4' });
     const run = `${Date.now()}`;
     const payloads = [
       ...Array.from({ length: 24 }, (_, i) => ({ owner: 'alice', id: `a${i}` })),
@@ -113,11 +115,7 @@ describe('worker processes', () => {
   });
 
   test('kill -9 of a worker mid-task: the other worker completes it exactly once', async () => {
-    const pair = [
-      spawnWorker({ TASKDOCK_WORKFLOWS: 'shell' }),
-      spawnWorker({ TASKDOCK_WORKFLOWS: 'shell' }),
-    ];
-    await Promise.all(pair.map((w) => w.ready));
+    const pair = await spawnReadyPair({ TASKDOCK_WORKFLOWS: 'shell' });
     const task = await create({
       workflow: 'shell',
       params: {
@@ -151,11 +149,7 @@ describe('worker processes', () => {
   });
 
   test('cancel reaches the worker process that runs the task', async () => {
-    const pair = [
-      spawnWorker({ TASKDOCK_WORKFLOWS: 'shell' }),
-      spawnWorker({ TASKDOCK_WORKFLOWS: 'shell' }),
-    ];
-    await Promise.all(pair.map((w) => w.ready));
+    const pair = await spawnReadyPair({ TASKDOCK_WORKFLOWS: 'shell' });
     const task = await create({
       workflow: 'shell',
       params: { command: 'sh', args: ['-c', 'echo "shell $$"; sleep 30'] },
