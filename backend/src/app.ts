@@ -2,8 +2,11 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
+import { type HttpLimits, resolveHttpLimits } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
+import { registerQueryNumbers } from './plugins/query-numbers.ts';
+import { httpServerOptions, registerRequestLimits } from './plugins/request-limits.ts';
 import { registerSecurity } from './plugins/security.ts';
 import { createSessionManager, registerSessions, type SessionManager } from './plugins/session.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
@@ -16,7 +19,6 @@ import statsRoutes from './routes/stats/index.ts';
 import taskRoutes from './routes/tasks/index.ts';
 import workflowRoutes from './routes/workflows/index.ts';
 import type { SupervisionSource } from './supervision/ipc-supervision.ts';
-import { TaskdockError } from './tasks/errors.ts';
 import type { EventHub } from './tasks/event-hub.ts';
 import type { StatsService } from './tasks/stats-service.ts';
 import type { TaskService } from './tasks/task-service.ts';
@@ -40,37 +42,36 @@ export interface AppDeps {
   readonly sessions?: SessionManager;
   /** The Next.js static export to serve at `/`; omitted, only the API runs. */
   readonly uiDir?: string;
+  /** Overrides of the HTTP edge's limits (`DEFAULT_HTTP_LIMITS`); tests use small ones. */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** The limits in force: URL, header and body sizes, timeouts, SSE back-pressure. */
+    httpLimits: HttpLimits;
   }
 }
 
 /** Builds the API (never listens: `server.ts` does, tests use `inject` or their own listen). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = resolveHttpLimits(deps.httpLimits);
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    ...httpServerOptions(limits),
     // One line per request would drown the service log under load; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    // No coercion: a wrong type is a 400, never silently changed (query numbers: query-numbers.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);
-
-  // An empty body with a JSON content type (common for POST …/cancel) means "no body".
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
-    if (text === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text as string));
-    } catch {
-      done(new TaskdockError(400, 'INVALID_JSON', 'Request body is not valid JSON'), undefined);
-    }
-  });
+  app.decorate('httpLimits', limits);
+  registerRequestLimits(app, limits);
 
   registerErrorHandling(app);
+  registerQueryNumbers(app);
   const sessions = deps.sessions ?? createSessionManager({ redis: deps.redis, token: deps.token });
   // Cookies are parsed before the security hook runs, so it can accept a session.
   await registerSessions(app, sessions);

@@ -4,7 +4,19 @@ import { TaskdockError } from '../tasks/errors.ts';
 import type { SessionManager } from './session.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-const PUBLIC_PATHS = new Set(['/api/health']);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Served without the token or a session (liveness, the UI's static files). Every other
+     * route, and every request no route matches, needs one.
+     */
+    public?: boolean;
+  }
+}
+
+/** Route options of a route anyone on this machine may call. */
+export const PUBLIC_ROUTE = { config: { public: true } } as const;
 
 /** `Host: evil.example` reaching a loopback server is a DNS-rebinding attempt. */
 export function isLoopbackHost(host: string | undefined): boolean {
@@ -47,8 +59,10 @@ export interface SecurityOptions {
 }
 
 /**
- * Host check on every request; on every /api route but liveness, the bearer token or a
- * browser session cookie (EventSource cannot send headers).
+ * The request guard. Host check on every request; then the bearer token or a browser session
+ * cookie (EventSource cannot send headers) unless the route the router matched declares itself
+ * public. It decides on that match, never on the raw URL: `/%61pi/tasks` is routed to
+ * `/api/tasks` and guarded as such, and a path no route matches (a 404) is guarded too.
  */
 export function registerSecurity(app: FastifyInstance, { token, sessions }: SecurityOptions): void {
   app.addHook('onRequest', async (request) => {
@@ -59,9 +73,7 @@ export function registerSecurity(app: FastifyInstance, { token, sessions }: Secu
         'Taskdock answers only to loopback host names',
       );
     }
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/') && path !== '/metrics') return;
-    if (PUBLIC_PATHS.has(path)) return;
+    if (request.routeOptions.config.public === true) return;
     const given = bearerToken(request);
     if (given !== undefined) {
       if (!sameSecret(given, token)) {

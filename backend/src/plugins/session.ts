@@ -121,7 +121,8 @@ export async function registerSessions(
     // A foreign Host is refused by the security hook that runs next.
     if (request.method !== 'GET' || !isLoopbackHost(request.headers.host)) return;
     const [path = '/', query = ''] = request.url.split('?', 2);
-    if (path.startsWith('/api/') || !query) return;
+    // Pages only: decided on the route the router matched, as the request guard does.
+    if (request.routeOptions.url?.startsWith('/api') || !query) return;
     const params = new URLSearchParams(query);
     const login = params.get(SIGN_IN_QUERY_PARAM);
     if (login === null) return;

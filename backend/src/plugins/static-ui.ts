@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PUBLIC_ROUTE } from './security.ts';
 
 /**
  * The Next.js static export shows the UI itself; the session gate lives in the app (it asks
@@ -31,8 +32,11 @@ async function isFile(file: string): Promise<boolean> {
   );
 }
 
-/** `/tasks/new` → `tasks/new.html` (Next's export without trailing slashes), `/` → `index.html`. */
-export async function resolveUiFile(root: string, urlPath: string): Promise<string | null> {
+/**
+ * `/tasks//new/` → `tasks/new`, decoded; null if malformed or with `.` / `..` segments (a
+ * browser removes those before it asks, so they only come from probes).
+ */
+function uiRelativePath(urlPath: string): string | null {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
@@ -40,12 +44,39 @@ export async function resolveUiFile(root: string, urlPath: string): Promise<stri
     return null;
   }
   if (decoded.includes('\0')) return null;
-  const relative = path.posix.normalize(decoded).replace(/^\/+/, '').replace(/\/+$/, '');
-  if (relative.split('/').includes('..')) return null;
+  const segments = decoded.split('/').filter(Boolean);
+  return segments.some((s) => s === '.' || s === '..') ? null : segments.join('/');
+}
+
+/** `%2561pi` → `api`: decoded until it stops changing (a few rounds at most). */
+function fullyDecoded(text: string): string {
+  let current = text;
+  for (let round = 0; round < 4; round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(current);
+    } catch {
+      return current;
+    }
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
+}
+
+/**
+ * A path the router did not send to the API but that names it (`//api/tasks`, `/API/tasks`,
+ * `/api;x/tasks`, `/api%252Ftasks`): a mangled API call, not a page, so it gets the JSON 404.
+ */
+const namesApi = (relative: string) =>
+  /^(api|metrics)(?![A-Za-z0-9_-])/i.test(fullyDecoded(relative));
+
+/** `/tasks/new` → `tasks/new.html` (Next's export without trailing slashes), `/` → `index.html`. */
+export async function resolveUiFile(root: string, urlPath: string): Promise<string | null> {
+  const relative = uiRelativePath(urlPath);
+  if (relative === null) return null;
   const candidates =
-    relative === '' || relative === '.'
-      ? ['index.html']
-      : [relative, `${relative}.html`, `${relative}/index.html`];
+    relative === '' ? ['index.html'] : [relative, `${relative}.html`, `${relative}/index.html`];
   for (const candidate of candidates) {
     const full = path.join(root, candidate);
     if (!full.startsWith(root + path.sep)) continue;
@@ -78,16 +109,23 @@ Run <code>npm run build:frontend</code> and reload this page.</p>
 </body></html>`;
 
 /**
- * Serves the static export from `uiDir` for every non-API GET. Unknown API paths still get the
- * JSON 404; unknown pages get the export's 404 page.
+ * Serves the static export from `uiDir` for every non-API GET, without the token (the files are
+ * public). Unknown API paths still get the JSON 404, behind the guard like every API route;
+ * unknown pages get the export's 404 page.
  */
 export async function registerStaticUi(app: FastifyInstance, uiDir: string): Promise<void> {
   const root = path.resolve(uiDir);
   await app.register(fastifyStatic, { root, serve: false, dotfiles: 'deny' });
 
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+  // More specific than `/*`, so the router sends unknown API paths here, and they are not public.
+  const apiNotFound = (_request: FastifyRequest, reply: FastifyReply) => reply.callNotFound();
+  app.all('/api', { schema: { hide: true } }, apiNotFound);
+  app.all('/api/*', { schema: { hide: true } }, apiNotFound);
+
+  app.get('/*', { ...PUBLIC_ROUTE, schema: { hide: true } }, async (request, reply) => {
     const urlPath = request.url.split('?')[0] ?? '/';
-    if (urlPath.startsWith('/api/') || urlPath === '/api') return reply.callNotFound();
+    const relative = uiRelativePath(urlPath);
+    if (relative === null || namesApi(relative)) return reply.callNotFound();
     const file = await resolveUiFile(root, urlPath);
     if (file) {
       uiHeaders(reply, file);

@@ -24,8 +24,19 @@ const toEvent = ([id, flat]: [string, string[]]): StreamEvent => {
   };
 };
 
-/** Stream ids look like `1700000000000-0`. */
-export const isStreamId = (id: string) => /^\d{1,20}-\d{1,20}$/.test(id);
+const MAX_ID_PART = 2n ** 64n - 1n;
+
+/** Stream ids look like `1700000000000-0`: two unsigned 64-bit numbers, as Redis makes them. */
+export const isStreamId = (id: string) =>
+  /^\d{1,20}-\d{1,20}$/.test(id) && id.split('-').every((part) => BigInt(part) <= MAX_ID_PART);
+
+/** Orders two stream ids (negative: `a` is older). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split('-').map(BigInt);
+  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt);
+  if (am !== bm) return am < bm ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
 
 /**
  * One reader of Taskdock's event stream per backend, fanned out to every SSE client in memory,
@@ -49,8 +60,13 @@ export class EventHub {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    this.#loop = this.#tail((await this.newestId()) ?? '0-0');
+  }
+
+  /** The id of the newest event in the stream; undefined while it is empty. */
+  async newestId(): Promise<string | undefined> {
     const [newest] = await this.#redis.xrevrange(EVENTS_KEY, '+', '-', 'COUNT', 1);
-    this.#loop = this.#tail(newest?.[0] ?? '0-0');
+    return newest?.[0];
   }
 
   async stop(): Promise<void> {

@@ -2,26 +2,24 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TaskIdParams } from '../../contract/index.ts';
-import { TaskdockError } from '../../tasks/errors.ts';
-import { isStreamId, type StreamEvent } from '../../tasks/event-hub.ts';
+import { notFound, TaskdockError } from '../../tasks/errors.ts';
+import { compareStreamIds, isStreamId, type StreamEvent } from '../../tasks/event-hub.ts';
 import { eventStreams, sseFrame } from '../sse.ts';
 
 const MAX_PENDING_DURING_REPLAY = 10_000;
 
 const Resume = Type.Object(
-  { lastEventId: Type.Optional(Type.String({ description: 'same as the Last-Event-ID header' })) },
+  {
+    lastEventId: Type.Optional(
+      Type.String({ maxLength: 64, description: 'same as the Last-Event-ID header' }),
+    ),
+  },
   { additionalProperties: false },
 );
 
-function compareIds(a: string, b: string): number {
-  const [am = 0n, as = 0n] = a.split('-').map(BigInt);
-  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt);
-  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
-}
-
 /** Task events as Server-Sent Events, resumable with Last-Event-ID. */
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { events } = app.deps;
+  const { events, tasks } = app.deps;
   const openEventStream = eventStreams(app);
 
   async function stream(request: FastifyRequest, reply: FastifyReply, taskId?: string) {
@@ -43,7 +41,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const pending: StreamEvent[] = [];
     const send = (event: StreamEvent) => {
       if (taskId !== undefined && event.taskId !== taskId) return;
-      if (lastSent !== undefined && compareIds(event.id, lastSent) <= 0) return;
+      if (lastSent !== undefined && compareStreamIds(event.id, lastSent) <= 0) return;
       stream.write(sseFrame(event.id, event.type, event.data));
       lastSent = event.id;
     };
@@ -51,18 +49,32 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const unsubscribe = events.subscribe((event) => {
       if (!replaying) return send(event);
       pending.push(event);
-      if (pending.length > MAX_PENDING_DURING_REPLAY) reply.raw.end();
+      if (pending.length > MAX_PENDING_DURING_REPLAY) stream.close();
     });
     stream.onClose(unsubscribe);
+    if (resumeFrom === undefined) return;
 
-    if (resumeFrom !== undefined) {
-      for await (const event of events.replay(resumeFrom)) {
-        if (!stream.open) break;
-        send(event);
+    try {
+      const newest = await events.newestId();
+      if (newest === undefined || compareStreamIds(resumeFrom, newest) > 0) {
+        // An id past the end (the stream was reset, or the id was made up): live from now, not
+        // a 400, because EventSource gives up for good on an error answer and the page would
+        // stop updating; and not silence, which holding every newer event back would be.
+        lastSent = undefined;
+        stream.write(': Last-Event-ID is past the end of the stream; live events from now\n\n');
+      } else {
+        for await (const event of events.replay(resumeFrom)) {
+          if (!stream.open) break;
+          send(event);
+        }
       }
-      replaying = false;
-      for (const event of pending.splice(0)) send(event);
+    } catch (err) {
+      // Redis failed mid-replay: end the stream, the client resumes from what it got.
+      request.log.warn({ err: (err as Error).message }, 'event replay failed');
+      return stream.close();
     }
+    replaying = false;
+    for (const event of pending.splice(0)) send(event);
   }
 
   app.get(
@@ -73,7 +85,11 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tasks/:id/events',
     { schema: { summary: "SSE of one task's events", params: TaskIdParams, querystring: Resume } },
-    (request, reply) => stream(request, reply, request.params.id),
+    async (request, reply) => {
+      // A workflow no one knows can have no task: 404, as for the task itself.
+      if (!(await tasks.taskRef(request.params.id))) throw notFound(request.params.id);
+      return stream(request, reply, request.params.id);
+    },
   );
 };
 

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Health, Readiness } from '../../contract/index.ts';
+import { PUBLIC_ROUTE } from '../../plugins/security.ts';
 import { listWorkers } from '../../tasks/worker-registry.ts';
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/',
-    { schema: { summary: 'Liveness', security: [], response: { 200: Health } } },
+    { ...PUBLIC_ROUTE, schema: { summary: 'Liveness', security: [], response: { 200: Health } } },
     async () => ({ status: 'ok' as const }),
   );
 

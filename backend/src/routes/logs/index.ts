@@ -8,7 +8,10 @@ import {
   ServiceLogStreamQuery,
   serviceLogMatches,
 } from '../../contract/index.ts';
-import { SupervisorUnavailableError } from '../../supervision/ipc-supervision.ts';
+import {
+  type SupervisionSource,
+  SupervisorUnavailableError,
+} from '../../supervision/ipc-supervision.ts';
 import { TaskdockError } from '../../tasks/errors.ts';
 import { eventStreams, sseFrame } from '../sse.ts';
 
@@ -76,17 +79,24 @@ const logRoutes: FastifyPluginAsyncTypebox = async (app) => {
       });
       stream.onClose(() => unfollow?.());
 
+      const readBacklog = async (source: SupervisionSource): Promise<ServiceLogLine[]> => {
+        if (resumeAfter === undefined) return source.logs(filters);
+        const [newest] = await source.logs({ limit: 1 });
+        if (newest === undefined || resumeAfter > newest.seq) {
+          // Past the end (the supervisor restarted and numbers lines from 1 again): live from
+          // now, as /api/events does, instead of holding back every line until the old number.
+          lastSent = -1;
+          stream.write(': Last-Event-ID is past the end of the log; live lines from now\n\n');
+          return [];
+        }
+        return source.logs({ ...filters, after: resumeAfter, limit: SERVICE_LOG_MAX_LIMIT });
+      };
+
       if (supervision) {
-        const backlog = await supervision
-          .logs(
-            resumeAfter === undefined
-              ? filters
-              : { ...filters, after: resumeAfter, limit: SERVICE_LOG_MAX_LIMIT },
-          )
-          .catch((err: Error) => {
-            stream.write(`event: warning\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
-            return [];
-          });
+        const backlog = await readBacklog(supervision).catch((err: Error) => {
+          stream.write(`event: warning\ndata: ${JSON.stringify({ message: err.message })}\n\n`);
+          return [];
+        });
         write(backlog);
       }
       const live = held;
