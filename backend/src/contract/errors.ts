@@ -12,3 +12,6 @@ export type ErrorBody = Static<typeof ErrorBody>;
 /** One failing input field: `path` is a JSON pointer into the request, e.g. `/body/params/command`. */
 export const FieldError = Type.Object({ path: Type.String(), message: Type.String() });
 export type FieldError = Static<typeof FieldError>;
+
+/** One key as a segment of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`). */
+export const pointerSegment = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');

@@ -37,28 +37,3 @@ export type WorkflowInfo = Static<typeof WorkflowInfo>;
 
 export const WorkflowList = Type.Object({ items: Type.Array(WorkflowInfo) });
 export type WorkflowList = Static<typeof WorkflowList>;
-
-export const Schedule = Type.Object({
-  id: Type.String(),
-  workflow: Type.String(),
-  pattern: Type.String(),
-  tz: Type.Optional(Type.String()),
-  params: Type.Unknown(),
-  nextRunAt: Type.Optional(Type.String({ format: 'date-time' })),
-});
-export type Schedule = Static<typeof Schedule>;
-
-export const UpsertSchedule = Type.Object(
-  {
-    workflow: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }),
-    pattern: Type.String({ minLength: 1, maxLength: 200, description: 'cron pattern' }),
-    tz: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
-export type UpsertSchedule = Static<typeof UpsertSchedule>;
-
-export const ScheduleList = Type.Object({ items: Type.Array(Schedule) });
-export type ScheduleList = Static<typeof ScheduleList>;

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { WorkerInfo } from './system.ts';
+import { WELL_FORMED_TEXT_PATTERN, WorkflowName } from './task-id.ts';
 
 export const TASK_STATUSES = [
   'queued',
@@ -51,22 +52,44 @@ export const Task = Type.Object({
 });
 export type Task = Static<typeof Task>;
 
+/** A task as lists show it: everything but the result, which only `GET /api/tasks/:id` returns. */
+export const TaskSummary = Type.Omit(Task, ['result']);
+export type TaskSummary = Static<typeof TaskSummary>;
+
 /** Limits shared by the API schema and the engine, so both refuse the same input. */
 export const TASK_LIMITS = {
   maxAttempts: 100,
-  maxPriority: 2_097_152,
+  /** BullMQ's own maximum (PRIORITY_LIMIT = 2^21 - 1): it refuses larger ones. */
+  maxPriority: 2_097_151,
+  /** Under Node's timer maximum (2^31 - 1 ms), above which a timeout would fire at once. */
   maxTimeoutMs: 7 * 24 * 3600 * 1000,
+  /** For delayMs and for runAt (at most this far ahead). */
   maxDelayMs: 365 * 24 * 3600 * 1000,
+  /** First retry delay; each further retry waits twice as long (BullMQ's exponential backoff). */
+  maxBackoffMs: 3_600_000,
   maxBulk: 1000,
   maxListLimit: 500,
+  /** Characters of an owner, source or idempotency key. */
+  maxLabelLength: 200,
+  /** Top-level keys of `params` (each workflow's schema bounds what is inside). */
+  maxParams: 100,
 } as const;
 
-const Label = Type.String({ minLength: 1, maxLength: 200 });
+/** Free text that becomes part of Redis keys and sets: bounded and well-formed. */
+export const Label = Type.String({
+  minLength: 1,
+  maxLength: TASK_LIMITS.maxLabelLength,
+  pattern: WELL_FORMED_TEXT_PATTERN.pattern,
+});
+/** A task's or schedule's params object (the workflow's schema checks its content). */
+export const TaskParams = Type.Record(Type.String(), Type.Unknown(), {
+  maxProperties: TASK_LIMITS.maxParams,
+});
 
 export const CreateTask = Type.Object(
   {
-    workflow: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }),
-    params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    workflow: WorkflowName,
+    params: Type.Optional(TaskParams),
     priority: Type.Optional(
       Type.Integer({
         minimum: 0,
@@ -75,10 +98,16 @@ export const CreateTask = Type.Object(
       }),
     ),
     maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_LIMITS.maxAttempts })),
-    backoffMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    backoffMs: Type.Optional(Type.Integer({ minimum: 0, maximum: TASK_LIMITS.maxBackoffMs })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_LIMITS.maxTimeoutMs })),
     delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: TASK_LIMITS.maxDelayMs })),
-    runAt: Type.Optional(Type.String({ format: 'date-time' })),
+    runAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 64,
+        description: 'at most maxDelayMs ahead; a time in the past means now',
+      }),
+    ),
     idempotencyKey: Type.Optional(Label),
     owner: Type.Optional(Label),
     source: Type.Optional(Label),
@@ -103,20 +132,20 @@ export type BulkCreateResult = Static<typeof BulkCreateResult>;
 export const ListTasksQuery = Type.Object(
   {
     status: Type.Optional(TaskStatus),
-    workflow: Type.Optional(Type.String({ minLength: 1 })),
-    owner: Type.Optional(Type.String({ minLength: 1 })),
+    workflow: Type.Optional(WorkflowName),
+    owner: Type.Optional(Label),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: TASK_LIMITS.maxListLimit, default: 50 }),
     ),
-    cursor: Type.Optional(Type.String({ minLength: 1 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   },
   { additionalProperties: false },
 );
 export type ListTasksQuery = Static<typeof ListTasksQuery>;
 
 export const TaskList = Type.Object({
-  items: Type.Array(Task),
+  items: Type.Array(TaskSummary),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 export type TaskList = Static<typeof TaskList>;
@@ -130,9 +159,6 @@ export type TaskLogLine = Static<typeof TaskLogLine>;
 
 export const TaskLogs = Type.Object({ lines: Type.Array(TaskLogLine) });
 export type TaskLogs = Static<typeof TaskLogs>;
-
-export const TaskIdParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 300 }) });
-export type TaskIdParams = Static<typeof TaskIdParams>;
 
 export const TASK_EVENT_TYPES = [
   'created',

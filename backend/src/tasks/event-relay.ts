@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { TaskEvent, TaskEventType, TaskStatus } from '../contract/index.ts';
+import {
+  isWorkflowName,
+  type TaskEvent,
+  type TaskEventType,
+  type TaskStatus,
+} from '../contract/index.ts';
 import {
   CANCELLED_REASON,
   EVENTS_MAX_LEN,
   formatTaskId,
   PREFIX,
+  parseTaskId,
   QUEUES_KEY,
   queueKey,
   RELAY_LOCK_KEY,
@@ -81,7 +87,8 @@ export function toRelayOp(
 ): RelayOp | null {
   const { fields } = event;
   const jobId = fields.jobId;
-  if (!jobId) return null;
+  // A job whose id no task id can name (a plain producer's odd custom id) is not Taskdock's.
+  if (!jobId || !parseTaskId(formatTaskId(queue, jobId))) return null;
   const ts = streamTime(event.id);
   const opts = (parseJson(hash.opts) ?? {}) as { delay?: number; taskdock?: TaskMeta };
   const meta = opts.taskdock ?? {};
@@ -270,7 +277,9 @@ export class EventRelay {
     const now = Date.now();
     if (this.#positions.size > 0 && now - this.#lastDiscovery < DISCOVER_EVERY_MS) return;
     this.#lastDiscovery = now;
-    for (const queue of await this.#redis.smembers(QUEUES_KEY)) this.#queues.add(queue);
+    for (const queue of await this.#redis.smembers(QUEUES_KEY)) {
+      if (isWorkflowName(queue)) this.#queues.add(queue);
+    }
     if (now - this.#lastScan >= SCAN_EVERY_MS) {
       this.#lastScan = now;
       void this.#scanForQueues().catch((err: Error) =>
@@ -326,7 +335,8 @@ export class EventRelay {
       cursor = next;
       for (const key of keys) {
         const queue = key.slice(PREFIX.length + 1, -':meta'.length);
-        if (/^[A-Za-z0-9_.-]+$/.test(queue) && !this.#queues.has(queue)) found.push(queue);
+        // `taskdock:stats:meta` would be a queue named like one of our namespaces: never one.
+        if (isWorkflowName(queue) && !this.#queues.has(queue)) found.push(queue);
       }
     } while (cursor !== '0');
     // Picked up with the queue list at the next discovery.

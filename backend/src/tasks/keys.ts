@@ -1,3 +1,5 @@
+import { isTaskId } from '../contract/index.ts';
+
 /** BullMQ prefix of every Taskdock queue; Bull Board and other BullMQ clients use the same one. */
 export const PREFIX = 'taskdock';
 
@@ -44,6 +46,8 @@ export const workerKey = (id: string) => `${PREFIX}:worker:${id}`;
 export const cancelKey = (taskId: string) => `${PREFIX}:cancel:${taskId}`;
 export const idempotencyKey = (key: string) => `${PREFIX}:idempotency:${key}`;
 export const ownerSlotsKey = (owner: string) => `${PREFIX}:owner-slots:${owner}`;
+/** Process groups of running `shell` tasks in one pid space (boot + pid namespace): pgid → record. */
+export const processGroupsKey = (pidSpace: string) => `${PREFIX}:process-groups:${pidSpace}`;
 export const queueKey = (queue: string) => `${PREFIX}:${queue}:`;
 
 export interface TaskRef {
@@ -57,11 +61,13 @@ export interface TaskRef {
  */
 export const formatTaskId = (queue: string, jobId: string) => `${queue}:${jobId}`;
 
+/**
+ * The queue and job of a task id, or null for an id of another shape (the contract's rule, the
+ * same the API's TaskIdParams schema checks): then `queueKey(queue) + jobId` can only be a job
+ * hash, never one of Taskdock's keys or BullMQ's per-queue keys.
+ */
 export function parseTaskId(id: string): TaskRef | null {
+  if (!isTaskId(id)) return null;
   const at = id.indexOf(':');
-  if (at <= 0 || at === id.length - 1) return null;
-  const queue = id.slice(0, at);
-  const jobId = id.slice(at + 1);
-  if (!/^[A-Za-z0-9_.-]+$/.test(queue)) return null;
-  return { queue, jobId };
+  return { queue: id.slice(0, at), jobId: id.slice(at + 1) };
 }

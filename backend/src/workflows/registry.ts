@@ -1,5 +1,10 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { FieldError } from '../contract/index.ts';
+import {
+  type FieldError,
+  isWorkflowName,
+  patternMessage,
+  WORKFLOW_NAME_PATTERN,
+} from '../contract/index.ts';
 import { httpWorkflow } from './http.ts';
 import { createShellWorkflow, type ShellOptions } from './shell.ts';
 import { sleepWorkflow } from './sleep.ts';
@@ -17,13 +22,14 @@ export interface WorkflowRegistry {
 }
 
 export function createWorkflowRegistry(workflows: readonly Workflow[]): WorkflowRegistry {
+  // Never coerces: `"5"` for a number is an error, as in the API's own schemas.
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
   const byName = new Map<string, { workflow: Workflow; validate: ValidateFunction }>();
   for (const workflow of workflows) {
     if (byName.has(workflow.name))
       throw new Error(`Workflow "${workflow.name}" is registered twice`);
-    if (!/^[A-Za-z0-9_.-]+$/.test(workflow.name)) {
-      throw new Error(`Workflow name "${workflow.name}" must match [A-Za-z0-9_.-]+`);
+    if (!isWorkflowName(workflow.name)) {
+      throw new Error(`Workflow name "${workflow.name}" ${WORKFLOW_NAME_PATTERN.message}`);
     }
     byName.set(workflow.name, { workflow, validate: ajv.compile(workflow.paramsSchema) });
   }
@@ -35,8 +41,11 @@ export function createWorkflowRegistry(workflows: readonly Workflow[]): Workflow
       if (!entry)
         return { ok: false, errors: [{ path: '', message: `unknown workflow "${name}"` }] };
       const copy = structuredClone(params ?? {}) as Record<string, unknown>;
-      if (entry.validate(copy)) return { ok: true, params: copy };
-      return { ok: false, errors: (entry.validate.errors ?? []).map(toFieldError) };
+      if (!entry.validate(copy)) {
+        return { ok: false, errors: (entry.validate.errors ?? []).map(toFieldError) };
+      }
+      const errors = entry.workflow.checkParams?.(copy) ?? [];
+      return errors.length === 0 ? { ok: true, params: copy } : { ok: false, errors };
     },
   };
 }
@@ -48,7 +57,11 @@ function toFieldError(error: ErrorObject): FieldError {
       : error.keyword === 'required'
         ? `/${(error.params as { missingProperty: string }).missingProperty}`
         : '';
-  return { path: `${error.instancePath}${extra}`, message: error.message ?? 'is invalid' };
+  const message =
+    (error.keyword === 'pattern' && patternMessage(String(error.params.pattern))) ||
+    error.message ||
+    'is invalid';
+  return { path: `${error.instancePath}${extra}`, message };
 }
 
 export function builtInWorkflows(options: ShellOptions): Workflow[] {

@@ -127,18 +127,23 @@ describe('tasks API', () => {
     assert.equal(ok.statusCode, 200);
   });
 
-  test('GET /api/tasks/:id returns the task; 404 for an unknown or malformed id', async () => {
+  test('GET /api/tasks/:id returns the task; 404 for an unknown id, 400 for a malformed one', async () => {
     const { id } = (await create({ workflow: 'sleep', params: { ms: 0 } })).json<Task>();
     const found = await stack.request({ method: 'GET', url: `/api/tasks/${id}` });
     assert.equal(found.statusCode, 200);
     assert.equal(found.json<Task>().id, id);
-    for (const missing of ['sleep:does-not-exist', 'nocolon', 'bad queue:1']) {
-      const res = await stack.request({
-        method: 'GET',
-        url: `/api/tasks/${encodeURIComponent(missing)}`,
-      });
+    const get = (taskId: string) =>
+      stack.request({ method: 'GET', url: `/api/tasks/${encodeURIComponent(taskId)}` });
+    for (const missing of ['sleep:does-not-exist', 'no-such-workflow:1']) {
+      const res = await get(missing);
       assert.equal(res.statusCode, 404, missing);
       assert.equal(res.json().error.code, 'NOT_FOUND');
+    }
+    for (const malformed of ['nocolon', 'bad queue:1', 'sleep:']) {
+      const res = await get(malformed);
+      assert.equal(res.statusCode, 400, malformed);
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      assert.equal(res.json().error.details[0].path, '/params/id');
     }
   });
 

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ErrorBody, Schedule, ScheduleList, UpsertSchedule } from '../../contract/index.ts';
+import {
+  ErrorBody,
+  ScheduleNameParams as Name,
+  Schedule,
+  ScheduleList,
+  UpsertSchedule,
+} from '../../contract/index.ts';
 
-const Name = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.-]+$' }),
-});
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
 /** Cron schedules: each is a BullMQ job scheduler on its workflow's queue. */

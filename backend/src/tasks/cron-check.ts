@@ -1,0 +1,51 @@
+import { defaultRepeatStrategy } from 'bullmq';
+import type { FieldError } from '../contract/index.ts';
+
+/**
+ * What is wrong with a schedule's cron pattern and time zone, each against its own field and in
+ * plain words; empty when BullMQ will accept them. The pattern goes through BullMQ's own repeat
+ * strategy (cron-parser, as `upsertJobScheduler` reads it), so "valid" means what BullMQ means.
+ */
+export function checkCronSchedule(pattern: string, tz: string | undefined, path = '/body') {
+  const errors: FieldError[] = [];
+  if (tz !== undefined && !isTimeZone(tz)) {
+    errors.push({
+      path: `${path}/tz`,
+      message: `"${tz}" is not a known time zone; use an IANA name such as "Europe/Paris" or "UTC"`,
+    });
+  }
+  if (pattern.trim() === '') {
+    // cron-parser reads a blank pattern as "* * * * *": it would fire every minute.
+    errors.push({
+      path: `${path}/pattern`,
+      message: 'is blank; give a cron pattern such as "0 * * * *"',
+    });
+    return errors;
+  }
+  // A bad zone makes cron-parser fail with a message about timestamps: judge the pattern in UTC.
+  const zone = errors.length === 0 ? tz : undefined;
+  let next: number | undefined;
+  try {
+    next = defaultRepeatStrategy(Date.now(), { pattern, ...(zone ? { tz: zone } : {}) });
+  } catch (err) {
+    errors.push({
+      path: `${path}/pattern`,
+      message: `is not a valid cron pattern: ${(err as Error).message}`,
+    });
+    return errors;
+  }
+  if (next === undefined) {
+    errors.push({ path: `${path}/pattern`, message: 'never matches a time to run at' });
+  }
+  return errors;
+}
+
+/** Whether the platform's time zone data knows `tz` (cron-parser's luxon asks the same Intl). */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
