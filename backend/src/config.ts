@@ -22,6 +22,14 @@ export interface Config {
   readonly logLevel: string;
   /** Directory of the static UI build; the API runs without it. */
   readonly uiDir: string | undefined;
+  /** Bytes of a task's stored result as JSON; a bigger one is stored truncated. */
+  readonly maxResultBytes: number;
+  /** Log lines kept per task (the newest). */
+  readonly maxLogLines: number;
+  /** Bytes of one log line; a longer output line is split into pieces of this size. */
+  readonly maxLogLineBytes: number;
+  /** Bytes of an `http` task's response body that are read; reading stops there. */
+  readonly maxHttpBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -69,7 +77,9 @@ export function loadConfig(env: Env): Config {
       const url = new URL(redisUrl);
       if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('protocol');
     } catch {
-      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+      // The value is not quoted: it may hold the password.
+      const got = URL.canParse(redisUrl) ? `a ${new URL(redisUrl).protocol}// URL` : 'no URL';
+      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got ${got}`);
     }
   }
 
@@ -127,6 +137,10 @@ export function loadConfig(env: Env): Config {
     globalConcurrency,
     logLevel,
     uiDir: env.TASKDOCK_UI_DIR || undefined,
+    maxResultBytes: int('TASKDOCK_MAX_RESULT_BYTES', 1024 * 1024, 4096, 64 * 1024 * 1024),
+    maxLogLines: int('TASKDOCK_MAX_LOG_LINES', 5000, 1, 100_000),
+    maxLogLineBytes: int('TASKDOCK_MAX_LOG_LINE_BYTES', 8192, 256, 1024 * 1024),
+    maxHttpBodyBytes: int('TASKDOCK_MAX_HTTP_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

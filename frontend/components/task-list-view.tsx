@@ -1,6 +1,6 @@
 'use client';
 
-import { TASK_STATUSES, type Task, type TaskStatus } from '@taskdock/backend/contract';
+import { TASK_STATUSES, type TaskStatus, type TaskSummary } from '@taskdock/backend/contract';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -98,7 +98,7 @@ export function TaskListView() {
       return next;
     });
 
-  const bulk = async (kind: 'cancel' | 'retry', tasks: Task[]) => {
+  const bulk = async (kind: 'cancel' | 'retry', tasks: TaskSummary[]) => {
     setBulkPending(kind);
     const result = await runBulk(
       tasks.map((t) => t.id),
@@ -350,7 +350,7 @@ function TaskRow({
   fresh,
   onToggle,
 }: {
-  task: Task;
+  task: TaskSummary;
   now: number;
   selected: boolean;
   fresh: boolean;

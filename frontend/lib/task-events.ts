@@ -1,19 +1,19 @@
 import {
   FINAL_STATUSES,
-  type Task,
   type TaskEvent,
   type TaskStatus,
+  type TaskSummary,
 } from '@taskdock/backend/contract';
 
 export const isFinal = (status: TaskStatus) => FINAL_STATUSES.includes(status);
-export const canCancel = (task: Pick<Task, 'status'>) => !isFinal(task.status);
-export const canRetry = (task: Pick<Task, 'status'>) =>
+export const canCancel = (task: Pick<TaskSummary, 'status'>) => !isFinal(task.status);
+export const canRetry = (task: Pick<TaskSummary, 'status'>) =>
   task.status === 'failed' || task.status === 'cancelled';
 
 /** The task after one live event (what the event says; the rest comes with the next fetch). */
-export function applyTaskEvent(task: Task, event: TaskEvent): Task {
+export function applyTaskEvent<T extends TaskSummary>(task: T, event: TaskEvent): T {
   if (event.taskId !== task.id || event.type === 'removed') return task;
-  const next: Task = { ...task, updatedAt: event.ts };
+  const next: T = { ...task, updatedAt: event.ts };
   if (event.status) next.status = event.status;
   if (event.progress) next.progress = event.progress;
   if (event.error) next.error = event.error;
@@ -33,7 +33,7 @@ export function parseTaskEvent(data: string): TaskEvent | null {
 }
 
 /** Wall time a task ran (or has been running). */
-export function taskDuration(task: Task, now = Date.now()): number | undefined {
+export function taskDuration(task: TaskSummary, now = Date.now()): number | undefined {
   if (!task.startedAt) return undefined;
   const end = task.finishedAt ? Date.parse(task.finishedAt) : now;
   return end - Date.parse(task.startedAt);

@@ -1,6 +1,6 @@
 'use client';
 
-import type { ListTasksQuery, Task, TaskEvent } from '@taskdock/backend/contract';
+import type { ListTasksQuery, TaskEvent, TaskSummary } from '@taskdock/backend/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from './api-client';
 import { applyTaskEvent } from './task-events';
@@ -11,7 +11,7 @@ export const PAGE_SIZE = 50;
 export type TaskFilters = Pick<ListTasksQuery, 'status' | 'workflow' | 'owner' | 'q'>;
 
 export interface TaskListState {
-  readonly items: Task[];
+  readonly items: TaskSummary[];
   readonly nextCursor: string | null;
   readonly loading: boolean;
   readonly loadingMore: boolean;
@@ -23,7 +23,7 @@ export interface TaskListState {
 }
 
 /** A page that loaded while events arrived, with those events applied. */
-function settle(duringLoad: { current: TaskEvent[] | null }, items: Task[]): Task[] {
+function settle(duringLoad: { current: TaskEvent[] | null }, items: TaskSummary[]): TaskSummary[] {
   const events = duringLoad.current ?? [];
   duringLoad.current = null;
   return items
@@ -146,7 +146,7 @@ export function useTaskList(filters: TaskFilters, holdNewRows: boolean) {
     [refreshLive],
   );
 
-  const replaceTask = useCallback((task: Task) => {
+  const replaceTask = useCallback((task: TaskSummary) => {
     setState((s) => ({ ...s, items: s.items.map((t) => (t.id === task.id ? task : t)) }));
   }, []);
 

@@ -1,6 +1,6 @@
 'use client';
 
-import type { Task, TaskEvent } from '@taskdock/backend/contract';
+import type { TaskEvent } from '@taskdock/backend/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { MinuteBucket } from '@/components/throughput-chart';
 import { api } from './api-client';
@@ -48,7 +48,7 @@ export function useThroughput(minutes = 15): ThroughputSeries {
       .listTasks({ limit: SEED_LIMIT }, controller.signal)
       .then((page) => {
         const since = Date.now() - minutes * MINUTE;
-        for (const task of page.items as Task[]) {
+        for (const task of page.items) {
           if (!OUTCOMES.includes(task.status) || !task.finishedAt) continue;
           const at = Date.parse(task.finishedAt);
           if (at >= since) add(task.id, task.status as Outcome, at);

@@ -5,12 +5,33 @@ import type { Redis } from 'ioredis';
 // Lua run against BullMQ's own keys (`<prefix>:<queue>:wait|active|delayed|…`), so a state read
 // or a cancel is one atomic step that no worker can interleave with.
 
-/** For each job id: { state, flat HGETALL } with state one of BullMQ's, or 'missing'. */
+/**
+ * For each job id: { state, flat HGETALL } with state one of BullMQ's, or 'missing'.
+ * ARGV[1] '1' reads the job's result too; '0' leaves its `returnvalue` field in Redis (lists:
+ * a big result costs them nothing). ARGV[2..] job ids.
+ */
 const GET_JOBS = `
-local base = KEYS[1]
+local base, withResult = KEYS[1], ARGV[1] == '1'
 local out = {}
-for i, id in ipairs(ARGV) do
-  local hash = redis.call('HGETALL', base .. id)
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local hash
+  if withResult then
+    hash = redis.call('HGETALL', base .. id)
+  else
+    hash = {}
+    local fields = redis.call('HKEYS', base .. id)
+    for k = #fields, 1, -1 do
+      if fields[k] == 'returnvalue' then table.remove(fields, k) end
+    end
+    if #fields > 0 then
+      local values = redis.call('HMGET', base .. id, unpack(fields))
+      for k, field in ipairs(fields) do
+        hash[#hash + 1] = field
+        hash[#hash + 1] = values[k]
+      end
+    end
+  end
   local state = 'missing'
   if #hash > 0 then
     if redis.call('ZSCORE', base .. 'completed', id) then state = 'completed'
@@ -21,7 +42,7 @@ for i, id in ipairs(ARGV) do
     -- Not scanning the wait list (it may hold 100,000s): a job in no other set is waiting.
     else state = 'waiting' end
   end
-  out[i] = { state, hash }
+  out[i - 1] = { state, hash }
 end
 return out
 `;
@@ -194,7 +215,7 @@ export type RawJob = [state: string, hash: string[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    taskdockGetJobs(base: string, ...ids: string[]): Promise<RawJob[]>;
+    taskdockGetJobs(base: string, withResult: '1' | '0', ...ids: string[]): Promise<RawJob[]>;
     taskdockCancelQueued(base: string, id: string, reason: string): Promise<number>;
     taskdockAcquireSlot(key: string, member: string, max: number, leaseMs: number): Promise<number>;
     taskdockApplyRelayBatch(prefix: string, batchJson: string): Promise<number>;

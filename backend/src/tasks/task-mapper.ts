@@ -1,4 +1,4 @@
-import type { Task, TaskProgress, TaskStatus } from '../contract/index.ts';
+import type { Task, TaskProgress, TaskStatus, TaskSummary } from '../contract/index.ts';
 import { CANCELLED_REASON, formatTaskId } from './keys.ts';
 
 /** What Taskdock keeps beside `job.data` (in the job's opts), so the data stays the params. */
@@ -65,13 +65,14 @@ export function toStatus(state: string, hash: Record<string, string>, now: numbe
   }
 }
 
-export function toTask(
+/** A task as lists show it, from a job hash read without its `returnvalue`. */
+export function toTaskSummary(
   queue: string,
   jobId: string,
   state: string,
   hash: Record<string, string>,
   now = Date.now(),
-): Task {
+): TaskSummary {
   const opts = (parseJson(hash.opts) ?? {}) as {
     attempts?: number;
     delay?: number;
@@ -85,7 +86,7 @@ export function toTask(
   const finishedAt = num(hash.finishedOn);
   const progress = status === 'completed' ? { percent: 100 } : toProgress(parseJson(hash.progress));
   const stacktrace = parseJson(hash.stacktrace);
-  const task: Task = {
+  const task: TaskSummary = {
     id: formatTaskId(queue, jobId),
     workflow: queue,
     status,
@@ -106,7 +107,6 @@ export function toTask(
   if (finishedAt && (status === 'completed' || status === 'failed' || status === 'cancelled')) {
     task.finishedAt = iso(finishedAt);
   }
-  if (status === 'completed') task.result = parseJson(hash.returnvalue) ?? null;
   if (hash.failedReason && status !== 'completed' && status !== 'cancelled') {
     task.error = { message: hash.failedReason };
     if (hash[ERROR_CODE_FIELD]) task.error.code = hash[ERROR_CODE_FIELD];
@@ -114,5 +114,18 @@ export function toTask(
       task.error.stack = stacktrace.at(-1);
     }
   }
+  return task;
+}
+
+/** The whole task: its summary and, once completed, its result. */
+export function toTask(
+  queue: string,
+  jobId: string,
+  state: string,
+  hash: Record<string, string>,
+  now = Date.now(),
+): Task {
+  const task: Task = toTaskSummary(queue, jobId, state, hash, now);
+  if (task.status === 'completed') task.result = parseJson(hash.returnvalue) ?? null;
   return task;
 }

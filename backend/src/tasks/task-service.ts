@@ -7,12 +7,15 @@ import {
   type FieldError,
   type ListTasksQuery,
   type Schedule,
+  TASK_LIMITS,
   type Task,
   type TaskList,
   type TaskLogLine,
+  type TaskSummary,
   type UpsertSchedule,
 } from '../contract/index.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
+import { checkCronSchedule } from './cron-check.ts';
 import { notFound, TaskdockError } from './errors.ts';
 import {
   CANCEL_CHANNEL,
@@ -36,7 +39,13 @@ import {
 } from './keys.ts';
 import { createQueue } from './queues.ts';
 import { defineScripts } from './scripts.ts';
-import { ERROR_CODE_FIELD, hashToRecord, type TaskMeta, toTask } from './task-mapper.ts';
+import {
+  ERROR_CODE_FIELD,
+  hashToRecord,
+  type TaskMeta,
+  toTask,
+  toTaskSummary,
+} from './task-mapper.ts';
 
 export interface TaskServiceOptions {
   readonly redis: Redis;
@@ -53,6 +62,20 @@ export interface CreateOutcome {
 }
 
 const DEFAULT_BACKOFF_MS = 1000;
+
+/** What #read fetches and builds: a whole task, or a list's summary (its result stays in Redis). */
+interface ReadShape<T extends TaskSummary> {
+  readonly withResult: '1' | '0';
+  readonly map: (
+    queue: string,
+    jobId: string,
+    state: string,
+    hash: Record<string, string>,
+    now: number,
+  ) => T;
+}
+const WHOLE_TASK: ReadShape<Task> = { withResult: '1', map: toTask };
+const SUMMARY: ReadShape<TaskSummary> = { withResult: '0', map: toTaskSummary };
 /** An index entry younger than this may belong to a task whose job is still being added. */
 const INDEX_PRUNE_AFTER_MS = 60_000;
 const LIST_SCAN_BATCH = 200;
@@ -66,6 +89,8 @@ export class TaskService {
   readonly #retentionMs: number;
   readonly #cancelWaitMs: number;
   readonly #queues = new Map<string, Queue>();
+  /** Queues seen in QUEUES_KEY (a queue, once known, stays so). */
+  readonly #knownQueues = new Set<string>();
 
   constructor(options: TaskServiceOptions) {
     this.#redis = defineScripts(options.redis);
@@ -108,6 +133,14 @@ export class TaskService {
     }
     if (input.runAt !== undefined && input.delayMs !== undefined) {
       errors.push({ path: `${path}/runAt`, message: 'give either runAt or delayMs, not both' });
+    } else if (input.runAt !== undefined) {
+      // The same bound as delayMs: runAt is only another way to give the delay.
+      if (Date.parse(input.runAt) - Date.now() > TASK_LIMITS.maxDelayMs) {
+        errors.push({
+          path: `${path}/runAt`,
+          message: `is more than ${TASK_LIMITS.maxDelayMs / 86_400_000} days ahead (maxDelayMs)`,
+        });
+      }
     }
     if (errors.length > 0) {
       throw new TaskdockError(
@@ -216,10 +249,23 @@ export class TaskService {
     throw new TaskdockError(409, 'IDEMPOTENCY_CONFLICT', `Idempotency key "${key}" is contended`);
   }
 
-  async get(id: string): Promise<Task | null> {
+  /**
+   * The queue and job an id names, or null when it names no task: not a task id's shape (see
+   * parseTaskId), or a queue that is neither a workflow nor one a producer made (QUEUES_KEY).
+   */
+  async taskRef(id: string): Promise<TaskRef | null> {
     const ref = parseTaskId(id);
     if (!ref) return null;
-    const [task] = await this.#read([ref]);
+    if (this.#registry.get(ref.queue) || this.#knownQueues.has(ref.queue)) return ref;
+    if ((await this.#redis.sismember(QUEUES_KEY, ref.queue)) !== 1) return null;
+    this.#knownQueues.add(ref.queue);
+    return ref;
+  }
+
+  async get(id: string): Promise<Task | null> {
+    const ref = await this.taskRef(id);
+    if (!ref) return null;
+    const [task] = await this.#read([ref], WHOLE_TASK);
     return task ?? null;
   }
 
@@ -230,22 +276,25 @@ export class TaskService {
   }
 
   /** Reads tasks in one script call per queue; a missing job gives null at its place. */
-  async #read(refs: readonly TaskRef[]): Promise<(Task | null)[]> {
+  async #read<T extends TaskSummary>(
+    refs: readonly TaskRef[],
+    shape: ReadShape<T>,
+  ): Promise<(T | null)[]> {
     const byQueue = new Map<string, number[]>();
     refs.forEach((ref, i) => {
       const list = byQueue.get(ref.queue) ?? [];
       list.push(i);
       byQueue.set(ref.queue, list);
     });
-    const out: (Task | null)[] = refs.map(() => null);
+    const out: (T | null)[] = refs.map(() => null);
     const now = Date.now();
     await Promise.all(
       [...byQueue].map(async ([queue, indexes]) => {
         const ids = indexes.map((i) => (refs[i] as TaskRef).jobId);
-        const rows = await this.#redis.taskdockGetJobs(queueKey(queue), ...ids);
+        const rows = await this.#redis.taskdockGetJobs(queueKey(queue), shape.withResult, ...ids);
         rows.forEach(([state, flat], k) => {
           if (state === 'missing') return;
-          out[indexes[k] as number] = toTask(
+          out[indexes[k] as number] = shape.map(
             queue,
             ids[k] as string,
             state,
@@ -268,12 +317,15 @@ export class TaskService {
       query.q === undefined &&
       (query.owner === undefined || (query.status === undefined && query.workflow === undefined));
     const batchSize = exact ? limit : LIST_SCAN_BATCH;
-    const items: Task[] = [];
+    const items: TaskSummary[] = [];
     let scanned = 0;
     for (;;) {
       const batch = await mergedIndexPage(this.#redis, keys, cursor, batchSize);
       if (batch.length === 0) return { items, nextCursor: null };
-      const tasks = await this.#read(batch.map((entry) => entry.ref));
+      const tasks = await this.#read(
+        batch.map((entry) => entry.ref),
+        SUMMARY,
+      );
       for (const [i, entry] of batch.entries()) {
         cursor = entry;
         scanned++;
@@ -416,7 +468,24 @@ export class TaskService {
 
   /** Creates or replaces a cron schedule (a BullMQ job scheduler) that creates tasks. */
   async upsertSchedule(name: string, input: UpsertSchedule): Promise<Schedule> {
-    const params = this.validate({ workflow: input.workflow, params: input.params ?? {} });
+    const problems = checkCronSchedule(input.pattern, input.tz);
+    let params: Record<string, unknown> = {};
+    try {
+      params = this.validate({ workflow: input.workflow, params: input.params ?? {} });
+    } catch (err) {
+      if (problems.length === 0 || !(err instanceof TaskdockError) || !Array.isArray(err.details)) {
+        throw err;
+      }
+      problems.push(...err.details);
+    }
+    if (problems.length > 0) {
+      throw new TaskdockError(
+        400,
+        'INVALID_SCHEDULE',
+        `Invalid schedule: ${problems.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+        problems,
+      );
+    }
     const previous = await this.#redis.hget(SCHEDULES_KEY, name);
     const meta: TaskMeta = { source: `schedule:${name}` };
     if (input.owner !== undefined) meta.owner = input.owner;
@@ -547,7 +616,7 @@ function decodeCursor(text: string): Cursor {
   return { score, id: raw.slice(bar + 1) };
 }
 
-function matchesText(task: Task, needle: string): boolean {
+function matchesText(task: TaskSummary, needle: string): boolean {
   return [task.id, task.workflow, task.owner, task.source].some((field) =>
     field?.toLowerCase().includes(needle),
   );

@@ -1,37 +1,40 @@
-import { Type } from '@sinclair/typebox';
+import { checkHttpParams, HttpParams } from './http-params.ts';
 import { defineWorkflow, TaskFailure } from './workflow.ts';
 
-const MAX_BODY_CHARS = 64 * 1024;
+/**
+ * Reads at most `maxBytes` of a response body, then cancels the stream (the rest is never
+ * downloaded). `complete` says whether that was the whole body.
+ */
+async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<{ bytes: Buffer; complete: boolean }> {
+  if (!body) return { bytes: Buffer.alloc(0), complete: true };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { bytes: Buffer.concat(chunks, size), complete: true };
+      if (size + value.byteLength > maxBytes) {
+        chunks.push(value.subarray(0, maxBytes - size));
+        return { bytes: Buffer.concat(chunks, maxBytes), complete: false };
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
 
 export const httpWorkflow = defineWorkflow({
   name: 'http',
   description: 'Sends one HTTP request; fails on an unexpected status.',
-  paramsSchema: Type.Object(
-    {
-      url: Type.String({ pattern: '^https?://', maxLength: 8192 }),
-      method: Type.Optional(
-        Type.Union(
-          ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].map((m) => Type.Literal(m)),
-          { default: 'GET' },
-        ),
-      ),
-      headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-      body: Type.Optional(
-        Type.Unknown({ description: 'a string is sent as is, anything else as JSON' }),
-      ),
-      expectStatus: Type.Optional(
-        Type.Union(
-          [
-            Type.Integer({ minimum: 100, maximum: 599 }),
-            Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1 }),
-          ],
-          { description: 'accepted status codes; default any 2xx' },
-        ),
-      ),
-    },
-    { additionalProperties: false },
-  ),
-  async run({ params, signal, log }) {
+  paramsSchema: HttpParams,
+  checkParams: checkHttpParams,
+  async run({ params, signal, log, limits }) {
     const headers = new Headers(params.headers);
     let body: string | undefined;
     if (params.body !== undefined) {
@@ -40,7 +43,7 @@ export const httpWorkflow = defineWorkflow({
         headers.set('content-type', 'application/json');
       }
     }
-    log(`${params.method} ${params.url}`, 'system');
+    await log(`${params.method} ${params.url}`, 'system');
     let response: Response;
     try {
       response = await fetch(params.url, { method: params.method ?? 'GET', headers, body, signal });
@@ -52,11 +55,11 @@ export const httpWorkflow = defineWorkflow({
         cause?.code ?? 'HTTP_REQUEST_FAILED',
       );
     }
-    const text = await response.text();
-    const truncated = text.length > MAX_BODY_CHARS;
-    const capped = truncated ? text.slice(0, MAX_BODY_CHARS) : text;
-    let parsed: unknown = capped;
-    if (!truncated && response.headers.get('content-type')?.includes('json')) {
+    const { bytes, complete } = await readBody(response.body, limits.httpBodyBytes);
+    // Streaming mode drops a character the cap cut in half instead of showing U+FFFD.
+    const text = new TextDecoder().decode(bytes, { stream: !complete });
+    let parsed: unknown = text;
+    if (complete && response.headers.get('content-type')?.includes('json')) {
       try {
         parsed = JSON.parse(text);
       } catch {
@@ -68,7 +71,10 @@ export const httpWorkflow = defineWorkflow({
       expected === undefined
         ? response.ok
         : (Array.isArray(expected) ? expected : [expected]).includes(response.status);
-    log(`→ ${response.status} (${text.length} bytes)`, 'system');
+    await log(
+      `→ ${response.status} (${complete ? `${bytes.length} bytes` : `stopped reading at ${bytes.length} bytes`})`,
+      'system',
+    );
     if (!ok) {
       throw new TaskFailure(
         `Unexpected status ${response.status} from ${params.method} ${params.url}`,
@@ -79,7 +85,7 @@ export const httpWorkflow = defineWorkflow({
       status: response.status,
       headers: Object.fromEntries(response.headers),
       body: parsed,
-      ...(truncated ? { truncated: true } : {}),
+      ...(complete ? {} : { truncated: true, bytesRead: bytes.length }),
     };
   },
 });

@@ -1,4 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { FieldError } from '../contract/index.ts';
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
 
@@ -9,8 +10,23 @@ export interface WorkflowContext<P> {
   readonly signal: AbortSignal;
   /** 1 for the first try. */
   readonly attempt: number;
+  /** The worker's output caps; a workflow that produces output as it goes keeps within them. */
+  readonly limits: OutputLimits;
   progress(percent: number, step?: string): Promise<void>;
-  log(text: string, stream?: LogStream): void;
+  /**
+   * Adds a log line (cut at `limits.logLineBytes`). Resolves when the log writer has room for
+   * more: a workflow that logs a lot awaits it, so it never runs ahead of Redis. Never rejects.
+   */
+  log(text: string, stream?: LogStream): Promise<void>;
+}
+
+export interface OutputLimits {
+  /** UTF-8 bytes of the stored result as JSON (TASKDOCK_MAX_RESULT_BYTES). */
+  readonly resultBytes: number;
+  /** UTF-8 bytes of one log line (TASKDOCK_MAX_LOG_LINE_BYTES). */
+  readonly logLineBytes: number;
+  /** Bytes of an HTTP response body that are read (TASKDOCK_MAX_HTTP_BODY_BYTES). */
+  readonly httpBodyBytes: number;
 }
 
 export interface Workflow<S extends TSchema = TSchema> {
@@ -18,6 +34,11 @@ export interface Workflow<S extends TSchema = TSchema> {
   readonly description: string;
   /** JSON Schema of `params`; the API validates against it before enqueueing. */
   readonly paramsSchema: S;
+  /**
+   * What the schema cannot say (valid header names, absolute paths, …), checked by the API
+   * after the schema passed: each problem with its path inside `params`, e.g. `/cwd`.
+   */
+  checkParams?(params: Static<S>): FieldError[];
   run(ctx: WorkflowContext<Static<S>>): Promise<unknown>;
 }
 
@@ -34,17 +55,4 @@ export class TaskFailure extends Error {
 
 export function defineWorkflow<S extends TSchema>(workflow: Workflow<S>): Workflow<S> {
   return workflow;
-}
-
-/** Keeps the last `max` items; used for stderr tails and capped outputs. */
-export class Tail {
-  readonly #items: string[] = [];
-  constructor(readonly max: number) {}
-  push(item: string): void {
-    this.#items.push(item);
-    if (this.#items.length > this.max) this.#items.shift();
-  }
-  text(): string {
-    return this.#items.join('\n');
-  }
 }
