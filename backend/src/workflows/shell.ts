@@ -1,9 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import readline from 'node:readline';
-import { Type } from '@sinclair/typebox';
-import treeKill from 'tree-kill';
-import { defineWorkflow, type LogStream, Tail, TaskFailure } from './workflow.ts';
+import type { Readable } from 'node:stream';
+import { pumpLines, Tail } from './output-lines.ts';
+import { checkShellParams, ShellParams } from './shell-params.ts';
+import { type ProcessGroupTracker, startTaskProcess } from './task-process.ts';
+import { defineWorkflow, type LogStream, TaskFailure } from './workflow.ts';
+
+/** Lines of stderr quoted in a failure, and their bytes (the message shows in task lists). */
+const STDERR_TAIL = { lines: 20, bytes: 4096 };
+const STDOUT_TAIL_LINES = 100;
 
 const PROGRESS_LINE = /^::progress\s+(\d{1,3}(?:\.\d+)?)(?:\s+(.*))?$/;
 
@@ -50,77 +53,47 @@ export function pickEnv(
 export interface ShellOptions {
   /** The variables every command starts with (PATH, HOME, …); params.env is laid over them. */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** The worker's record of running tasks' process groups (none in the API process). */
+  readonly processGroups?: ProcessGroupTracker;
 }
 
-export function createShellWorkflow({ baseEnv }: ShellOptions) {
+export function createShellWorkflow({ baseEnv, processGroups }: ShellOptions) {
   return defineWorkflow({
     name: 'shell',
     description:
       'Runs a program without a shell. Output lines become task logs; a line "::progress N [step]" sets progress.',
-    paramsSchema: Type.Object(
-      {
-        command: Type.String({ minLength: 1, maxLength: 4096 }),
-        args: Type.Optional(
-          Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 1000, default: [] }),
-        ),
-        cwd: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-        env: Type.Optional(Type.Record(Type.String({ pattern: '^[^=\\0]+$' }), Type.String())),
-      },
-      { additionalProperties: false },
-    ),
-    async run({ params, signal, log, progress }) {
-      signal.throwIfAborted();
-      const child = spawn(params.command, params.args ?? [], {
+    paramsSchema: ShellParams,
+    checkParams: checkShellParams,
+    async run({ taskId, params, signal, log, progress, limits }) {
+      // Its own process group, killed whole on abort and when the worker dies (task-process.ts).
+      const child = await startTaskProcess({
+        command: params.command,
+        args: params.args ?? [],
         cwd: params.cwd,
         env: { ...baseEnv, ...params.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        windowsHide: true,
+        signal,
       });
-      // The command may have started children of its own: kill the whole tree, at once.
-      const killTree = () => {
-        if (child.pid !== undefined) treeKill(child.pid, 'SIGKILL');
-      };
-      signal.addEventListener('abort', killTree, { once: true });
+      const untrack = child.group ? processGroups?.track(taskId, child.pid) : undefined;
 
-      const stderrTail = new Tail(20);
-      const stdoutTail = new Tail(100);
-      const pump = (stream: NodeJS.ReadableStream, name: LogStream, tail: Tail) =>
-        (async () => {
-          for await (const line of readline.createInterface({
-            input: stream,
-            crlfDelay: Infinity,
-          })) {
-            const update = parseProgressLine(line);
-            if (update) {
-              void progress(update.percent, update.step);
-              continue;
-            }
-            tail.push(line);
-            log(line, name);
-          }
-        })();
+      const stderrTail = new Tail(STDERR_TAIL.lines, STDERR_TAIL.bytes);
+      // An eighth of the result cap: even escaped as JSON, the result stays within it.
+      const stdoutTail = new Tail(STDOUT_TAIL_LINES, Math.floor(limits.resultBytes / 8));
+      // Awaiting each line's log write (and progress update) holds the child back when it
+      // prints faster than Redis takes it: the worker's memory stays flat.
+      const pump = (stream: Readable, name: LogStream, tail: Tail) =>
+        pumpLines(stream, limits.logLineBytes, (line) => {
+          const update = parseProgressLine(line);
+          if (update) return progress(update.percent, update.step);
+          tail.push(line);
+          return log(line, name);
+        });
 
       try {
-        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-          child.on('close', (code, sig) => resolve([code, sig])),
-        );
-        const spawned = once(child, 'spawn');
-        try {
-          await spawned;
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          throw new TaskFailure(
-            code === 'ENOENT'
-              ? `Command not found: ${params.command}`
-              : `Cannot start ${params.command}: ${(err as Error).message}`,
-            code === 'ENOENT' ? 'COMMAND_NOT_FOUND' : 'SPAWN_FAILED',
-          );
-        }
         await Promise.all([
           pump(child.stdout, 'stdout', stdoutTail),
           pump(child.stderr, 'stderr', stderrTail),
         ]);
-        const [exitCode, exitSignal] = await exited;
+        const { code: exitCode, signal: exitSignal } = await child.exited;
         signal.throwIfAborted();
         if (exitCode !== 0) {
           const how =
@@ -131,9 +104,14 @@ export function createShellWorkflow({ baseEnv }: ShellOptions) {
             exitCode === null ? 'KILLED' : 'EXIT_CODE',
           );
         }
-        return { exitCode, stdoutTail: stdoutTail.text() };
+        return {
+          exitCode,
+          stdoutTail: stdoutTail.text(),
+          // The whole output is in the task's logs (up to their caps).
+          ...(stdoutTail.truncated ? { truncated: true } : {}),
+        };
       } finally {
-        signal.removeEventListener('abort', killTree);
+        untrack?.();
       }
     },
   });

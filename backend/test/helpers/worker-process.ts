@@ -16,8 +16,14 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-/** Runs the real worker entry as a child process with an explicit env. */
-export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+/**
+ * Runs the real worker entry as a child process with an explicit env; `secrets` go on fd 3
+ * (TASKDOCK_SECRETS_FD), as the supervisor hands them over.
+ */
+export function startWorkerProcess(
+  env: Record<string, string>,
+  secrets?: Record<string, string>,
+): WorkerProcess {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY], {
     cwd: BACKEND_DIR,
     env: {
@@ -25,9 +31,11 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
       HOME: process.env.HOME ?? '',
       TASKDOCK_LOG_LEVEL: 'info',
       ...env,
+      ...(secrets ? { TASKDOCK_SECRETS_FD: '3' } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: secrets ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });
+  if (secrets) (child.stdio[3] as NodeJS.WritableStream).end(JSON.stringify(secrets));
   let output = '';
   let resolveReady: () => void;
   let rejectReady: (err: Error) => void;
