@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startBackendServices } from './engine.ts';
+import { readInheritedSecrets } from './inherited-secrets.ts';
 import { createLogger } from './logger.ts';
 import { parentPidFromEnv, watchParent } from './parent-watch.ts';
 import { createIpcSupervision } from './supervision/ipc-supervision.ts';
@@ -11,7 +12,8 @@ import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.t
 
 let config: ReturnType<typeof loadConfig>;
 try {
-  config = loadConfig(process.env);
+  // The supervisor hands the Redis password and token over on a pipe, not in the environment.
+  config = loadConfig({ ...process.env, ...(await readInheritedSecrets(process.env)) });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);

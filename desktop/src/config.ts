@@ -98,7 +98,9 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
       const url = new URL(redisUrl);
       if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('protocol');
     } catch {
-      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+      // The value is not quoted: it may hold the password.
+      const got = URL.canParse(redisUrl) ? `a ${new URL(redisUrl).protocol}// URL` : 'no URL';
+      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got ${got}`);
     }
   }
 

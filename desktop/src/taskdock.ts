@@ -10,7 +10,13 @@ import {
   type RedisLookup,
   resolveRedisServer,
 } from './paths.ts';
-import { type RuntimeInfo, removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
+import {
+  type RuntimeInfo,
+  removeRuntimeFile,
+  removeStaleRuntimeFileSync,
+  runtimeSupervisor,
+  writeRuntimeFile,
+} from './runtime-file.ts';
 import { attachSupervisionChannel } from './supervisor/backend-channel.ts';
 import { LogStore, type LogStoreOptions } from './supervisor/logs.ts';
 import {
@@ -126,7 +132,6 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       ...config.osEnv,
       ...config.serviceSettings,
       TASKDOCK_DATA_DIR: config.dataDir,
-      TASKDOCK_REDIS_URL: redisUrl(),
       // The worker's readiness is its "worker ready" info line: never quieter than info.
       TASKDOCK_LOG_LEVEL: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'info',
       TASKDOCK_PARENT_PID: String(options.supervisorPid),
@@ -138,6 +143,8 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
         args: built.args,
         cwd: config.dataDir,
         env: () => ({ ...childEnv(), ...built.env }),
+        // The password must not be in env: a task can read its worker's /proc/<pid>/environ.
+        secrets: () => ({ TASKDOCK_REDIS_URL: redisUrl() }),
       };
     };
     const worker = createWorkerService({
@@ -169,6 +176,9 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
   }
 
   async function start(): Promise<RuntimeInfo> {
+    // First, before any await: a runtime.json left by a killed run must not point a reader at
+    // dead processes for even the moments the lock takes.
+    removeStaleRuntimeFileSync(paths.runtime, options.supervisorPid);
     try {
       await prepareDataDir(config.dataDir);
       releaseLock = await lockDataDir(paths.lock);
@@ -176,7 +186,7 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       throw new StartupError('supervisor', (err as Error).message);
     }
     try {
-      // A runtime.json left by a killed run must not point anyone at dead processes.
+      // The lock is ours: whatever runtime.json is left belongs to no live stack.
       await removeRuntimeFile(paths.runtime);
       token = config.token ?? (await ensureToken(config.dataDir));
       logs = new LogStore({ dir: paths.logs, ...options.logStore });
@@ -202,6 +212,7 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
         redis: { url: redisUrl() },
         pids: { redis: sv.pid('redis'), worker: sv.pid('worker'), backend: sv.pid('backend') },
         uiUrl: createSignInUrl(apiUrl, token),
+        supervisor: runtimeSupervisor(options.supervisorPid),
       };
       const info = runtime;
       writes = writes.then(() => writeRuntimeFile(paths.runtime, info));

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { commandLine, descendants, isAlive } from '../src/supervisor/process-tree.ts';
-import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';
+import { trackResources, waitFor } from './helpers/process.ts';
 import {
   api,
   type HeadlessProcess,
@@ -16,18 +16,7 @@ import {
 // The whole life of `npm run serve` as a user (or the OS) treats it: SIGKILL, SIGTERM, and
 // many starts and stops in a row. Real processes; each one is cleaned up by its pid.
 
-const pids = new Set<number>();
-const dirs: string[] = [];
-after(async () => {
-  await killPids(pids);
-  for (const dir of dirs) await removeDir(dir);
-});
-
-async function dataDir(): Promise<string> {
-  const dir = await tempDir();
-  dirs.push(dir);
-  return dir;
-}
+const { pids, dataDir } = trackResources();
 
 async function waitForRuntime(dir: string, headless: HeadlessProcess, previous?: number | null) {
   const runtime = await waitFor(

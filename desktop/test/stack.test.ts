@@ -81,7 +81,16 @@ describe('the stack under the supervisor', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal((await stat(path.join(dataDir, 'token'))).mode & 0o777, 0o600);
     const onDisk = await readRuntime(dataDir);
-    assert.deepEqual(Object.keys(onDisk).sort(), ['apiUrl', 'pids', 'redis', 'token', 'uiUrl']);
+    assert.deepEqual(Object.keys(onDisk).sort(), [
+      'apiUrl',
+      'pids',
+      'redis',
+      'supervisor',
+      'token',
+      'uiUrl',
+    ]);
+    // Who wrote it, so a reader can tell it is current (runtime-file.test.ts covers stale ones).
+    assert.equal(onDisk.supervisor.pid, process.pid);
     assert.match(onDisk.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(onDisk.redis.url, /^redis:\/\/:[0-9a-f]{48}@127\.0\.0\.1:\d+$/);
     assert.equal(onDisk.token, (await readFile(path.join(dataDir, 'token'), 'utf8')).trim());

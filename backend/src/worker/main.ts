@@ -1,15 +1,18 @@
 // ENTRY: the worker process. Config → Redis → workflows → worker; stops on SIGTERM/SIGINT.
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../config.ts';
+import { readInheritedSecrets } from '../inherited-secrets.ts';
 import { createLogger } from '../logger.ts';
 import { parentPidFromEnv, watchParent } from '../parent-watch.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../workflows/shell.ts';
+import { createProcessGroups } from './process-groups.ts';
 import { createTaskWorker } from './task-worker.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
-  config = loadConfig(process.env);
+  // The supervisor hands the Redis password and token over on a pipe, not in the environment.
+  config = loadConfig({ ...process.env, ...(await readInheritedSecrets(process.env)) });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
@@ -22,10 +25,11 @@ const redis = new Redis(config.redisUrl, {
   connectionName: 'taskdock-worker',
 });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+const processGroups = createProcessGroups({ redis, logger });
 const registry = createWorkflowRegistry(
-  builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }),
+  builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS), processGroups }),
 );
-const worker = createTaskWorker({ redis, registry, config, logger });
+const worker = createTaskWorker({ redis, registry, config, logger, processGroups });
 
 let stopping = false;
 function stop(signal: string) {

@@ -25,11 +25,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export interface TestRedisOptions {
+  /** Require this password, as the supervisor's server does (set after start: not in argv). */
+  readonly password?: string;
+}
+
 /**
  * Starts a real redis-server (TASKDOCK_REDIS_SERVER, else `redis-server` on PATH) on a free
  * loopback port in a temp dir; `stop` kills it by its pid and removes the dir.
  */
-export async function startRedisServer(): Promise<TestRedis> {
+export async function startRedisServer(options: TestRedisOptions = {}): Promise<TestRedis> {
   const binary = process.env.TASKDOCK_REDIS_SERVER || 'redis-server';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-test-redis-'));
   for (let attempt = 0; ; attempt++) {
@@ -58,7 +63,10 @@ export async function startRedisServer(): Promise<TestRedis> {
       output += d;
     });
     const ready = await waitForPing(port, child);
-    if (ready) return handle(port, child, dir);
+    if (ready) {
+      if (options.password !== undefined) await requirePassword(port, options.password);
+      return handle(port, child, dir, options.password);
+    }
     child.kill('SIGKILL');
     if (attempt >= 3) {
       await rm(dir, { recursive: true, force: true });
@@ -89,9 +97,19 @@ async function waitForPing(port: number, child: ChildProcess): Promise<boolean> 
   return false;
 }
 
-function handle(port: number, child: ChildProcess, dir: string): TestRedis {
+async function requirePassword(port: number, password: string): Promise<void> {
+  const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+  try {
+    await client.config('SET', 'requirepass', password);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function handle(port: number, child: ChildProcess, dir: string, password?: string): TestRedis {
   const clients: Redis[] = [];
-  const url = `redis://127.0.0.1:${port}`;
+  const auth = password === undefined ? '' : `:${encodeURIComponent(password)}@`;
+  const url = `redis://${auth}127.0.0.1:${port}`;
   return {
     url,
     port,

@@ -18,6 +18,22 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When the process `pid` started, in clock ticks since boot (/proc/<pid>/stat, field 22): with
+ * the pid it names one process, never a later one that reused the pid. Null when the process is
+ * gone (or a zombie), or where there is no /proc.
+ */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: split after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? null : (fields[19] ?? null);
+  } catch {
+    return null;
+  }
+}
+
 /** The command line of a running process ('' when unknown), to check what a stale pid is. */
 export function commandLine(pid: number): string {
   try {

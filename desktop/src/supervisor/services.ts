@@ -242,6 +242,8 @@ export interface NodeServiceOptions {
   readonly args: readonly string[];
   /** Evaluated at each start (the Redis URL is known only once redis is prepared). */
   readonly env: () => Record<string, string>;
+  /** Likewise; handed over on a pipe, never in env (LaunchPlan.secrets). */
+  readonly secrets: () => Record<string, string>;
   readonly cwd: string;
   readonly readyTimeoutMs?: number;
   readonly stopGraceMs?: number;
@@ -264,6 +266,7 @@ export function createWorkerService(options: NodeServiceOptions): ServiceSpec {
         command: options.command,
         args: options.args,
         env: options.env(),
+        secrets: options.secrets(),
         cwd: options.cwd,
         ipc: true,
       };
@@ -307,7 +310,8 @@ export function createBackendService(options: BackendServiceOptions): BackendSer
       return {
         command: options.command,
         args: options.args,
-        env: { ...options.env(), TASKDOCK_PORT: String(port), TASKDOCK_TOKEN: options.token },
+        env: { ...options.env(), TASKDOCK_PORT: String(port) },
+        secrets: { ...options.secrets(), TASKDOCK_TOKEN: options.token },
         cwd: options.cwd,
         ipc: true,
       };

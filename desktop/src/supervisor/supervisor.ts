@@ -17,6 +17,11 @@ export interface LaunchPlan {
   readonly cwd: string;
   /** Open an IPC channel (Node services: parent watch, polite stop, the backend's supervision). */
   readonly ipc?: boolean;
+  /**
+   * Written as JSON to a pipe the child inherits (its fd number in TASKDOCK_SECRETS_FD), then
+   * closed: unlike env and args, /proc/<pid>/environ and cmdline never show them.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export interface ExitInfo {
@@ -556,15 +561,26 @@ export class Supervisor {
   }
 
   private spawnRun(spec: ServiceSpec, plan: LaunchPlan): ServiceRun {
+    const stdio = ['ignore', 'pipe', 'pipe', ...(plan.ipc ? ['ipc' as const] : [])] as const;
+    const secretsFd = plan.secrets ? stdio.length : undefined;
     const child = spawn(plan.command, [...plan.args], {
       cwd: plan.cwd,
-      env: { ...plan.env },
-      stdio: plan.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      env:
+        secretsFd === undefined
+          ? { ...plan.env }
+          : { ...plan.env, TASKDOCK_SECRETS_FD: String(secretsFd) },
+      stdio: secretsFd === undefined ? [...stdio] : [...stdio, 'pipe'],
       // Own process group on POSIX: a terminal's Ctrl-C reaches only the supervisor, which then
       // stops the services in order (redis must not quit before the worker re-queued its tasks).
       detached: process.platform !== 'win32',
       windowsHide: true,
     });
+    if (secretsFd !== undefined) {
+      const pipe = child.stdio[secretsFd] as NodeJS.WritableStream | null;
+      // A child that dies at once breaks the pipe: its exit is reported, not an EPIPE crash.
+      pipe?.on('error', () => {});
+      pipe?.end(JSON.stringify(plan.secrets));
+    }
     let exitInfo: ExitInfo | undefined;
     const exited = new Promise<ExitInfo>((resolve) => {
       child.once('error', (error) => {

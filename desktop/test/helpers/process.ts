@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { isAlive, killTree } from '../../src/supervisor/process-tree.ts';
 
 export async function tempDir(prefix = 'taskdock-desktop-test-'): Promise<string> {
@@ -40,4 +41,22 @@ export async function killPids(pids: Iterable<number | null | undefined>): Promi
   for (const pid of pids) {
     if (pid && pid > 1 && isAlive(pid)) await killTree(pid, 'SIGKILL');
   }
+}
+
+/** The pids and temp data dirs a test file makes, killed and removed after its tests. */
+export function trackResources() {
+  const pids = new Set<number | null | undefined>();
+  const dirs: string[] = [];
+  after(async () => {
+    await killPids(pids);
+    for (const dir of dirs) await removeDir(dir);
+  });
+  return {
+    pids,
+    async dataDir(): Promise<string> {
+      const dir = await tempDir();
+      dirs.push(dir);
+      return dir;
+    },
+  };
 }
