@@ -6,7 +6,7 @@ import {
   type Queue,
   UnrecoverableError,
   WaitingError,
-  Worker,
+  type Worker,
 } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -30,8 +30,12 @@ import { ERROR_CODE_FIELD, type TaskMeta } from '../tasks/task-mapper.ts';
 import { removeHeartbeat, writeHeartbeat } from '../tasks/worker-registry.ts';
 import { matchesAnyGlob, type WorkflowRegistry } from '../workflows/registry.ts';
 import { TaskFailure, type Workflow } from '../workflows/workflow.ts';
+import { redactFailureStack } from './failure-stack.ts';
 import { LogBuffer } from './log-buffer.ts';
+import type { ProcessGroups } from './process-groups.ts';
+import { capResult } from './result-cap.ts';
 import { Semaphore } from './semaphore.ts';
+import { SlotWorker } from './slot-worker.ts';
 
 export type TaskWorkerConfig = Pick<
   Config,
@@ -42,6 +46,10 @@ export type TaskWorkerConfig = Pick<
   | 'shutdownGraceMs'
   | 'retentionDays'
   | 'globalConcurrency'
+  | 'maxResultBytes'
+  | 'maxLogLines'
+  | 'maxLogLineBytes'
+  | 'maxHttpBodyBytes'
 >;
 
 export interface TaskWorkerOptions {
@@ -49,12 +57,13 @@ export interface TaskWorkerOptions {
   readonly registry: WorkflowRegistry;
   readonly config: TaskWorkerConfig;
   readonly logger: Logger;
+  /** Process groups of `shell` tasks: orphans of dead workers are reaped before taking work. */
+  readonly processGroups?: Pick<ProcessGroups, 'reapOrphans'>;
 }
 
 const CANCEL = 'taskdock:cancel';
 const SHUTDOWN = 'taskdock:shutdown';
 const HEARTBEAT_MS = 2000;
-const KEEP_LOG_LINES = 5000;
 const RETENTION_SWEEP_MS = 10 * 60_000;
 const CANCEL_REQUEST_TTL_MS = 60_000;
 
@@ -72,10 +81,12 @@ export function createTaskWorker({
   registry,
   config,
   logger,
+  processGroups,
 }: TaskWorkerOptions): TaskWorker {
   defineScripts(redis);
   const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const served = registry.list().filter((w) => matchesAnyGlob(w.name, config.workflows));
+  // Shared by the SlotWorkers of all queues: at most `concurrency` tasks run in this process.
   const slots = new Semaphore(config.concurrency);
   const subscriber = redis.duplicate();
   const workers = new Map<string, Worker>();
@@ -86,6 +97,7 @@ export function createTaskWorker({
   let stopping = false;
   let heartbeat: NodeJS.Timeout | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let reaper: NodeJS.Timeout | undefined;
 
   const info = (): WorkerInfo => ({
     id,
@@ -157,15 +169,23 @@ export function createTaskWorker({
     const taskSignal = timeoutMs
       ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
       : signal;
-    const logs = new LogBuffer(redis, `${queueKey(workflow.name)}${job.id}:logs`, KEEP_LOG_LINES);
+    const logs = new LogBuffer(redis, `${queueKey(workflow.name)}${job.id}:logs`, {
+      keepLines: config.maxLogLines,
+      lineBytes: config.maxLogLineBytes,
+    });
     let lastProgress = '';
     active.add(taskId);
     try {
-      return await workflow.run({
+      const result = await workflow.run({
         taskId,
         params: job.data,
         signal: taskSignal,
         attempt: job.attemptsMade + 1,
+        limits: {
+          resultBytes: config.maxResultBytes,
+          logLineBytes: config.maxLogLineBytes,
+          httpBodyBytes: config.maxHttpBodyBytes,
+        },
         log: (text, stream = 'stdout') => logs.push(text, stream),
         progress: async (percent, step) => {
           const value = step === undefined ? { percent } : { percent, step };
@@ -175,6 +195,15 @@ export function createTaskWorker({
           await job.updateProgress(value);
         },
       });
+      // The one place a result goes back to BullMQ: past the cap, only a preview is stored.
+      const stored = capResult(result, config.maxResultBytes);
+      if (stored !== result) {
+        logs.push(
+          `Result is over TASKDOCK_MAX_RESULT_BYTES (${config.maxResultBytes}): stored truncated`,
+          'system',
+        );
+      }
+      return stored;
     } catch (err) {
       if (signal.aborted && signal.reason === CANCEL) {
         logs.push('Cancelled', 'system');
@@ -203,16 +232,17 @@ export function createTaskWorker({
   }
 
   function processorFor(workflow: Workflow) {
+    // The job's SlotWorker holds a slot for it while this runs.
     return async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
-      await slots.acquire();
       try {
         if (stopping) {
           await job.moveToWait(token);
           throw new WaitingError();
         }
         return await runJob(workflow, job, token as string, signal ?? new AbortController().signal);
-      } finally {
-        slots.release();
+      } catch (err) {
+        redactFailureStack(err);
+        throw err;
       }
     };
   }
@@ -276,7 +306,7 @@ export function createTaskWorker({
         queues.push(queue);
         const limit = config.globalConcurrency[workflow.name];
         if (limit !== undefined) await queue.setGlobalConcurrency(limit);
-        const worker = new Worker(workflow.name, processorFor(workflow), {
+        const worker = new SlotWorker(slots, redis, workflow.name, processorFor(workflow), {
           // BullMQ duplicates this client for its blocking reads (so it must have maxRetriesPerRequest null).
           connection: redis,
           prefix: PREFIX,
@@ -297,6 +327,13 @@ export function createTaskWorker({
         });
         workers.set(workflow.name, worker);
       }
+      if (processGroups) {
+        const reap = () =>
+          processGroups.reapOrphans().catch((err) => logger.warn({ err }, 'reaping failed'));
+        await reap();
+        // Twice per lock duration: an orphan on this host is gone before its task is re-queued.
+        reaper = setInterval(reap, config.lockDurationMs / 2);
+      }
       await beat();
       heartbeat = setInterval(beat, HEARTBEAT_MS);
       for (const worker of workers.values()) void worker.run();
@@ -315,6 +352,7 @@ export function createTaskWorker({
       if (stopping) return;
       stopping = true;
       clearInterval(sweeper);
+      clearInterval(reaper);
       const closing = Promise.all([...workers.values()].map((w) => w.close()));
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'grace-over'>((resolve) => {
