@@ -52,7 +52,7 @@ return out
  * cancelled reason. Returns 1 when cancelled, 0 when no such list held it (active or finished).
  */
 const CANCEL_QUEUED = `
-local base, id, reason = KEYS[1], ARGV[1], ARGV[2]
+local base, id, reason, maxLen = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local prev = nil
@@ -63,7 +63,7 @@ elseif redis.call('ZREM', base .. 'delayed', id) > 0 then prev = 'delayed' end
 if not prev then return 0 end
 redis.call('ZADD', base .. 'failed', now, id)
 redis.call('HSET', base .. id, 'failedReason', reason, 'finishedOn', now)
-redis.call('XADD', base .. 'events', 'MAXLEN', '~', 10000, '*', 'event', 'failed', 'jobId', id,
+redis.call('XADD', base .. 'events', 'MAXLEN', '~', maxLen, '*', 'event', 'failed', 'jobId', id,
   'failedReason', reason, 'prev', prev)
 return 1
 `;
@@ -216,7 +216,7 @@ export type RawJob = [state: string, hash: string[]];
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     taskdockGetJobs(base: string, withResult: '1' | '0', ...ids: string[]): Promise<RawJob[]>;
-    taskdockCancelQueued(base: string, id: string, reason: string): Promise<number>;
+    taskdockCancelQueued(base: string, id: string, reason: string, maxLen: number): Promise<number>;
     taskdockAcquireSlot(key: string, member: string, max: number, leaseMs: number): Promise<number>;
     taskdockApplyRelayBatch(prefix: string, batchJson: string): Promise<number>;
     taskdockIndexNewTask(

@@ -27,6 +27,7 @@ import {
   ownerIndexKey,
   PREFIX,
   parseTaskId,
+  QUEUE_EVENTS_MAX_LEN,
   QUEUES_KEY,
   queueKey,
   SCHEDULES_KEY,
@@ -402,6 +403,7 @@ export class TaskService {
       queueKey(ref.queue),
       ref.jobId,
       CANCELLED_REASON,
+      QUEUE_EVENTS_MAX_LEN,
     );
     if (cancelled === 1) return this.#require(id);
     // A worker holds it: tell every worker; the holder aborts it. The key covers a worker that
