@@ -6,6 +6,7 @@ import { startBackendServices } from './engine.ts';
 import { readInheritedSecrets } from './inherited-secrets.ts';
 import { createLogger } from './logger.ts';
 import { parentPidFromEnv, watchParent } from './parent-watch.ts';
+import { redisClientOptions } from './redis-options.ts';
 import { createIpcSupervision } from './supervision/ipc-supervision.ts';
 import { ensureToken } from './token.ts';
 import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.ts';
@@ -21,7 +22,7 @@ try {
 }
 
 const logger = createLogger('backend', config.logLevel);
-const redis = new Redis(config.redisUrl, { connectionName: 'taskdock-backend' });
+const redis = new Redis(config.redisUrl, redisClientOptions('taskdock-backend'));
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 // The API validates params only; commands run in workers, so the shell env here is empty.
 const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: {} }));

@@ -17,7 +17,8 @@ export async function removeHeartbeat(redis: Redis, id: string): Promise<void> {
 
 /** The workers whose heartbeat has not expired; forgets the others. */
 export async function listWorkers(redis: Redis): Promise<WorkerInfo[]> {
-  const ids = await redis.zrange(WORKERS_KEY, 0, -1);
+  // '-1' as text: ioredis 6.0.0 types zrange's stop as a string.
+  const ids = await redis.zrange(WORKERS_KEY, 0, '-1');
   if (ids.length === 0) return [];
   const values = await redis.mget(ids.map(workerKey));
   const dead = ids.filter((_, i) => values[i] === null);

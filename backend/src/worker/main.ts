@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { readInheritedSecrets } from '../inherited-secrets.ts';
 import { createLogger } from '../logger.ts';
 import { parentPidFromEnv, watchParent } from '../parent-watch.ts';
+import { redisClientOptions } from '../redis-options.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../workflows/shell.ts';
 import { createProcessGroups } from './process-groups.ts';
@@ -21,8 +22,9 @@ try {
 
 const logger = createLogger('worker', config.logLevel);
 const redis = new Redis(config.redisUrl, {
+  ...redisClientOptions('taskdock-worker'),
+  // BullMQ's blocking reads need it (the worker's Workers duplicate this client).
   maxRetriesPerRequest: null,
-  connectionName: 'taskdock-worker',
 });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const processGroups = createProcessGroups({ redis, logger });

@@ -1,4 +1,4 @@
-import { type Job, type Processor, type RedisClient, Worker, type WorkerOptions } from 'bullmq';
+import { type Job, type Processor, Worker, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Semaphore } from './semaphore.ts';
 
@@ -42,11 +42,7 @@ export class SlotWorker extends Worker {
     this.#redis = redis;
   }
 
-  protected override async moveToActive(
-    client: RedisClient,
-    token: string,
-    name?: string,
-  ): Promise<Job> {
+  protected override async moveToActive(token: string, name?: string): Promise<Job> {
     if (!this.#holders.has(token)) {
       const slot = this.#slots.tryAcquire() ? 'held' : await this.#waitForSlot();
       if (slot !== 'held') {
@@ -62,7 +58,7 @@ export class SlotWorker extends Worker {
     }
     let job: Job | undefined;
     try {
-      job = await super.moveToActive(client, token, name);
+      job = await super.moveToActive(token, name);
     } finally {
       if (job) this.#fetched(job);
       else this.#release(token);

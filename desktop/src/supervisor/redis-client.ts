@@ -31,10 +31,17 @@ async function withClient<T>(
     enableOfflineQueue: false,
     enableReadyCheck: false,
   });
-  client.on('error', () => {});
+  // ioredis 6 authenticates in its RESP3 handshake (HELLO … AUTH): a refused password is then
+  // an 'error' event and the command only sees "Connection is closed". Report the server's word.
+  let refused: Error | undefined;
+  client.on('error', (err) => {
+    if (err instanceof ReplyError) refused ??= err;
+  });
   try {
     await client.connect();
     return await use(client);
+  } catch (err) {
+    throw err instanceof ReplyError ? err : (refused ?? err);
   } finally {
     client.disconnect();
   }
