@@ -35,6 +35,18 @@ describe('cancel', () => {
     );
   });
 
+  test("cancelling a queued task keeps its queue's event history", async () => {
+    // Events the relay may not have read yet: a cancel must not trim them away.
+    const events = 'taskdock:sleep:events';
+    const filler = stack.client.pipeline();
+    for (let i = 0; i < 12_000; i++) filler.xadd(events, '*', 'event', 'taskdock:filler');
+    await filler.exec();
+    const before = await stack.client.xlen(events);
+    const task = await create({ workflow: 'sleep', params: { ms: 0 }, delayMs: 60_000 });
+    assert.equal((await cancel(task.id)).json<Task>().status, 'cancelled');
+    assert.ok((await stack.client.xlen(events)) > before, 'no event was trimmed');
+  });
+
   test('a queued task (no worker serves its workflow) is cancelled at once', async () => {
     const idle = await startStack({ redis: stack.redis, worker: false });
     try {
