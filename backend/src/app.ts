@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { TaskEngine } from './engine/task-engine.ts';
 import { type HttpLimits, resolveHttpLimits } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
@@ -19,21 +20,16 @@ import statsRoutes from './routes/stats/index.ts';
 import taskRoutes from './routes/tasks/index.ts';
 import workflowRoutes from './routes/workflows/index.ts';
 import type { SupervisionSource } from './supervision/ipc-supervision.ts';
-import type { EventHub } from './tasks/event-hub.ts';
-import type { StatsService } from './tasks/stats-service.ts';
-import type { TaskService } from './tasks/task-service.ts';
-import type { WorkflowRegistry } from './workflows/registry.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface AppDeps {
   readonly token: string;
+  /** What every task route calls; routes never reach Redis or BullMQ themselves. */
+  readonly engine: TaskEngine;
+  /** Redis for the browser sessions (see `sessions`). */
   readonly redis: Redis;
-  readonly tasks: TaskService;
-  readonly stats: StatsService;
-  readonly events: EventHub;
   readonly metrics: Metrics;
-  readonly registry: WorkflowRegistry;
   /** A pino logger; omitted, the app logs nothing (tests). */
   readonly logger?: FastifyBaseLogger;
   /** The supervisor's services and logs; omitted, /api/services and /api/logs say "not supervised". */

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Stats } from './contract/index.ts';
+import type { TaskEngine } from './engine/task-engine.ts';
 import type { FinishedTask } from './tasks/event-relay.ts';
-import type { StatsService } from './tasks/stats-service.ts';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -11,8 +10,8 @@ export interface Metrics {
 
 const STATS_TTL_MS = 500;
 
-/** Prometheus metrics; task numbers are read from Redis at scrape time, so they are global. */
-export function createMetrics(stats: StatsService, redis: Redis): Metrics {
+/** Prometheus metrics; task numbers are read from the engine at scrape time, so they are global. */
+export function createMetrics(engine: Pick<TaskEngine, 'stats' | 'ping'>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -20,7 +19,7 @@ export function createMetrics(stats: StatsService, redis: Redis): Metrics {
   let snapshot: { at: number; value: Promise<Stats> } | undefined;
   const current = () => {
     if (!snapshot || Date.now() - snapshot.at > STATS_TTL_MS) {
-      snapshot = { at: Date.now(), value: stats.stats() };
+      snapshot = { at: Date.now(), value: engine.stats() };
     }
     return snapshot.value;
   };
@@ -72,7 +71,7 @@ export function createMetrics(stats: StatsService, redis: Redis): Metrics {
     async collect() {
       const started = performance.now();
       try {
-        await redis.ping();
+        await engine.ping();
         latencySeconds = (performance.now() - started) / 1000;
         this.set(1);
       } catch {

@@ -1,10 +1,11 @@
-// ENTRY: the API process. Config → Redis → engine services → buildApp → listen; graceful close.
+// ENTRY: the API process. Config → Redis → engine → buildApp → listen; graceful close.
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { startBackendServices } from './engine.ts';
+import { createRedisEngine } from './engine/redis-engine.ts';
 import { readInheritedSecrets } from './inherited-secrets.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { parentPidFromEnv, watchParent } from './parent-watch.ts';
 import { redisClientOptions } from './redis-options.ts';
 import { createIpcSupervision } from './supervision/ipc-supervision.ts';
@@ -26,20 +27,23 @@ const redis = new Redis(config.redisUrl, redisClientOptions('taskdock-backend'))
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 // The API validates params only; commands run in workers, so the shell env here is empty.
 const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: {} }));
-const services = await startBackendServices({
+// Scrapes read the engine's stats; durations come from the tasks its relay sees finish.
+const metrics = createMetrics({ stats: () => engine.stats(), ping: () => engine.ping() });
+const engine = await createRedisEngine({
   redis,
   registry,
   retentionDays: config.retentionDays,
   logger,
+  onFinished: (task) => metrics.observeFinished(task),
 });
 const token = config.token ?? (await ensureToken(config.dataDir));
 // Spawned by the supervisor with an IPC channel: it serves /api/services and /api/logs.
 const supervision = process.send ? createIpcSupervision(process) : undefined;
 const app = await buildApp({
   token,
+  engine,
   redis,
-  ...services,
-  registry,
+  metrics,
   logger,
   supervision,
   uiDir: config.uiDir,
@@ -52,7 +56,7 @@ function close(signal: string) {
   void (async () => {
     logger.info({ signal }, 'stopping');
     await app.close();
-    await services.close();
+    await engine.close();
     await redis.quit().catch(() => {});
     supervision?.close();
     process.exit(0);

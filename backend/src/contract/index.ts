@@ -1,6 +1,7 @@
 // The API contract: TypeBox schemas and their static types. Imports only TypeBox, so the
 // frontend and desktop can use it without pulling in Fastify or BullMQ.
 export * from './errors.ts';
+export * from './event-id.ts';
 export * from './schedule.ts';
 export * from './services.ts';
 export * from './session.ts';

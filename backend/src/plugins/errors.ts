@@ -2,8 +2,9 @@ import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorBody, type FieldError, patternMessage } from '../contract/index.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../engine/errors.ts';
 import type { HttpLimits } from '../http-limits.ts';
-import { TaskdockError } from '../tasks/errors.ts';
+import { HttpError } from './http-error.ts';
 
 const CODES_BY_STATUS: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -24,12 +25,29 @@ export const errorBody = (code: string, message: string, details?: unknown): Err
   error: details === undefined ? { code, message } : { code, message, details },
 });
 
+/**
+ * An engine error as the API shows it (the one place its kinds get a status). Field paths point
+ * into the request: the engine's input is the route's body, or its query string when the route
+ * takes no body (`/params/ms` → `/body/params/ms`, `/cursor` → `/querystring/cursor`).
+ */
+function engineErrorReply(err: unknown, request: FastifyRequest): [number, ErrorBody] | null {
+  if (err instanceof NotFoundError) return [404, errorBody(err.code, err.message)];
+  if (err instanceof ConflictError) return [409, errorBody(err.code, err.message)];
+  if (!(err instanceof InvalidInputError)) return null;
+  const part = request.routeOptions.schema?.body === undefined ? '/querystring' : '/body';
+  const answer = err.under(part);
+  const details = answer.fields.length > 0 ? [...answer.fields] : undefined;
+  return [400, errorBody(answer.code, answer.message, details)];
+}
+
 /** Every error leaves as `{ error: { code, message, details? } }`; a 5xx never shows internals. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof TaskdockError) {
+    if (err instanceof HttpError) {
       return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
     }
+    const engine = engineErrorReply(err, request);
+    if (engine) return reply.status(engine[0]).send(engine[1]);
     if (err.validation) {
       const details: FieldError[] = err.validation.map((v) => {
         const params = v.params as {

@@ -2,8 +2,8 @@ import type { Server } from 'node:http';
 import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
 import { type FieldError, pointerSegment } from '../contract/index.ts';
 import type { HttpLimits } from '../http-limits.ts';
-import { TaskdockError } from '../tasks/errors.ts';
 import { createClientErrorHandler, createFrameworkErrorHandler } from './errors.ts';
+import { HttpError } from './http-error.ts';
 
 /** The Fastify and Node server options that bound every request, answers in our error shape. */
 export function httpServerOptions(limits: HttpLimits) {
@@ -60,7 +60,7 @@ export function tooDeepAt(value: unknown, maxDepth: number): string | undefined 
 export function registerRequestLimits(app: FastifyInstance, limits: HttpLimits): void {
   app.addHook('onRequest', async (request) => {
     if (request.url.length > limits.maxUrlLength) {
-      throw new TaskdockError(
+      throw new HttpError(
         414,
         'URL_TOO_LONG',
         `The request URL is longer than ${limits.maxUrlLength} characters`,
@@ -76,7 +76,7 @@ export function registerRequestLimits(app: FastifyInstance, limits: HttpLimits):
     parseJson(request, text as string, (err, body) => {
       if (err) {
         return done(
-          new TaskdockError(
+          new HttpError(
             400,
             'INVALID_JSON',
             'Request body is not valid JSON (or names __proto__ / constructor.prototype)',
@@ -90,7 +90,7 @@ export function registerRequestLimits(app: FastifyInstance, limits: HttpLimits):
       const message = `nests objects and arrays deeper than ${limits.maxJsonDepth} levels`;
       const details: FieldError[] = [{ path, message }];
       done(
-        new TaskdockError(400, 'JSON_TOO_DEEP', `Invalid request: ${path} ${message}`, details),
+        new HttpError(400, 'JSON_TOO_DEEP', `Invalid request: ${path} ${message}`, details),
         undefined,
       );
     });

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TaskdockError } from '../tasks/errors.ts';
+import { HttpError } from './http-error.ts';
 import type { SessionManager } from './session.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -67,17 +67,13 @@ export interface SecurityOptions {
 export function registerSecurity(app: FastifyInstance, { token, sessions }: SecurityOptions): void {
   app.addHook('onRequest', async (request) => {
     if (!isLoopbackHost(request.headers.host)) {
-      throw new TaskdockError(
-        403,
-        'FORBIDDEN_HOST',
-        'Taskdock answers only to loopback host names',
-      );
+      throw new HttpError(403, 'FORBIDDEN_HOST', 'Taskdock answers only to loopback host names');
     }
     if (request.routeOptions.config.public === true) return;
     const given = bearerToken(request);
     if (given !== undefined) {
       if (!sameSecret(given, token)) {
-        throw new TaskdockError(401, 'UNAUTHORIZED', 'Invalid bearer token');
+        throw new HttpError(401, 'UNAUTHORIZED', 'Invalid bearer token');
       }
       request.auth = 'bearer';
       return;
@@ -85,7 +81,7 @@ export function registerSecurity(app: FastifyInstance, { token, sessions }: Secu
     const session = sessions ? request.cookies?.[sessions.cookieName] : undefined;
     if (sessions && session !== undefined && (await sessions.verifySession(session))) {
       if (!isSameOriginRequest(request)) {
-        throw new TaskdockError(
+        throw new HttpError(
           403,
           'CROSS_ORIGIN',
           'A session cookie is accepted only from the Taskdock UI itself',
@@ -94,7 +90,7 @@ export function registerSecurity(app: FastifyInstance, { token, sessions }: Secu
       request.auth = 'cookie';
       return;
     }
-    throw new TaskdockError(
+    throw new HttpError(
       401,
       'UNAUTHORIZED',
       session === undefined

@@ -5,19 +5,20 @@ import type { FieldError } from '../contract/index.ts';
  * What is wrong with a schedule's cron pattern and time zone, each against its own field and in
  * plain words; empty when BullMQ will accept them. The pattern goes through BullMQ's own repeat
  * strategy (cron-parser, as `upsertJobScheduler` reads it), so "valid" means what BullMQ means.
+ * Paths are relative to the schedule (`/pattern`, `/tz`).
  */
-export function checkCronSchedule(pattern: string, tz: string | undefined, path = '/body') {
+export function checkCronSchedule(pattern: string, tz: string | undefined) {
   const errors: FieldError[] = [];
   if (tz !== undefined && !isTimeZone(tz)) {
     errors.push({
-      path: `${path}/tz`,
+      path: '/tz',
       message: `"${tz}" is not a known time zone; use an IANA name such as "Europe/Paris" or "UTC"`,
     });
   }
   if (pattern.trim() === '') {
     // cron-parser reads a blank pattern as "* * * * *": it would fire every minute.
     errors.push({
-      path: `${path}/pattern`,
+      path: '/pattern',
       message: 'is blank; give a cron pattern such as "0 * * * *"',
     });
     return errors;
@@ -29,13 +30,13 @@ export function checkCronSchedule(pattern: string, tz: string | undefined, path 
     next = defaultRepeatStrategy(Date.now(), { pattern, ...(zone ? { tz: zone } : {}) });
   } catch (err) {
     errors.push({
-      path: `${path}/pattern`,
+      path: '/pattern',
       message: `is not a valid cron pattern: ${(err as Error).message}`,
     });
     return errors;
   }
   if (next === undefined) {
-    errors.push({ path: `${path}/pattern`, message: 'never matches a time to run at' });
+    errors.push({ path: '/pattern', message: 'never matches a time to run at' });
   }
   return errors;
 }

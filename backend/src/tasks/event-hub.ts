@@ -1,17 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { EventListener, StreamEvent, TaskEventFeed } from '../engine/task-engine.ts';
 import { EVENTS_KEY } from './keys.ts';
-
-/** One entry of Taskdock's event stream, ready to send. */
-export interface StreamEvent {
-  readonly id: string;
-  readonly type: string;
-  readonly taskId: string;
-  /** The TaskEvent as JSON. */
-  readonly data: string;
-}
-
-export type EventListener = (event: StreamEvent) => void;
 
 const toEvent = ([id, flat]: [string, string[]]): StreamEvent => {
   const fields: Record<string, string> = {};
@@ -24,25 +14,11 @@ const toEvent = ([id, flat]: [string, string[]]): StreamEvent => {
   };
 };
 
-const MAX_ID_PART = 2n ** 64n - 1n;
-
-/** Stream ids look like `1700000000000-0`: two unsigned 64-bit numbers, as Redis makes them. */
-export const isStreamId = (id: string) =>
-  /^\d{1,20}-\d{1,20}$/.test(id) && id.split('-').every((part) => BigInt(part) <= MAX_ID_PART);
-
-/** Orders two stream ids (negative: `a` is older). */
-export function compareStreamIds(a: string, b: string): number {
-  const [am = 0n, as = 0n] = a.split('-').map(BigInt);
-  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt);
-  if (am !== bm) return am < bm ? -1 : 1;
-  return as === bs ? 0 : as < bs ? -1 : 1;
-}
-
 /**
  * One reader of Taskdock's event stream per backend, fanned out to every SSE client in memory,
  * so a thousand browsers cost one Redis connection.
  */
-export class EventHub {
+export class EventHub implements TaskEventFeed {
   readonly #redis: Redis;
   readonly #blocking: Redis;
   readonly #listeners = new Set<EventListener>();

@@ -14,9 +14,10 @@ import {
   type TaskSummary,
   type UpsertSchedule,
 } from '../contract/index.ts';
+import { ConflictError, InvalidInputError, NotFoundError, taskNotFound } from '../engine/errors.ts';
+import type { CreateOutcome } from '../engine/task-engine.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { checkCronSchedule } from './cron-check.ts';
-import { notFound, TaskdockError } from './errors.ts';
 import {
   CANCEL_CHANNEL,
   CANCELLED_REASON,
@@ -54,12 +55,6 @@ export interface TaskServiceOptions {
   readonly retentionDays: number;
   /** How long cancel waits for a running task's worker to confirm. */
   readonly cancelWaitMs?: number;
-}
-
-export interface CreateOutcome {
-  readonly task: Task;
-  /** False when an idempotency key returned an earlier task. */
-  readonly created: boolean;
 }
 
 const DEFAULT_BACKOFF_MS = 1000;
@@ -100,7 +95,7 @@ export class TaskService {
     this.#cancelWaitMs = options.cancelWaitMs ?? 10_000;
   }
 
-  queue(name: string): Queue {
+  #queue(name: string): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
       queue = createQueue(name, this.#redis);
@@ -114,12 +109,12 @@ export class TaskService {
     this.#queues.clear();
   }
 
-  /** Checks input against the workflow's schema; throws 400 with every failing field. */
-  validate(input: CreateTask, path = '/body'): Record<string, unknown> {
+  /** Checks input against the workflow's schema; InvalidInputError with every failing field. */
+  #validate(input: CreateTask): Record<string, unknown> {
     if (!this.#registry.get(input.workflow)) {
-      throw new TaskdockError(400, 'UNKNOWN_WORKFLOW', `Unknown workflow "${input.workflow}"`, [
+      throw new InvalidInputError('UNKNOWN_WORKFLOW', `Unknown workflow "${input.workflow}"`, [
         {
-          path: `${path}/workflow`,
+          path: '/workflow',
           message: `must be one of: ${this.#registry
             .list()
             .map((w) => w.name)
@@ -130,32 +125,32 @@ export class TaskService {
     const errors: FieldError[] = [];
     const check = this.#registry.checkParams(input.workflow, input.params ?? {});
     if (!check.ok) {
-      errors.push(...check.errors.map((e) => ({ ...e, path: `${path}/params${e.path}` })));
+      errors.push(...check.errors.map((e) => ({ ...e, path: `/params${e.path}` })));
     }
     if (input.runAt !== undefined && input.delayMs !== undefined) {
-      errors.push({ path: `${path}/runAt`, message: 'give either runAt or delayMs, not both' });
+      errors.push({ path: '/runAt', message: 'give either runAt or delayMs, not both' });
     } else if (input.runAt !== undefined) {
       // The same bound as delayMs: runAt is only another way to give the delay.
       if (Date.parse(input.runAt) - Date.now() > TASK_LIMITS.maxDelayMs) {
         errors.push({
-          path: `${path}/runAt`,
+          path: '/runAt',
           message: `is more than ${TASK_LIMITS.maxDelayMs / 86_400_000} days ahead (maxDelayMs)`,
         });
       }
     }
     if (errors.length > 0) {
-      throw new TaskdockError(
-        400,
+      throw new InvalidInputError(
         'INVALID_PARAMS',
-        `Invalid task for workflow "${input.workflow}": ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+        `Invalid task for workflow "${input.workflow}"`,
         errors,
+        true,
       );
     }
     return check.ok ? check.params : {};
   }
 
   async create(input: CreateTask): Promise<CreateOutcome> {
-    const params = this.validate(input);
+    const params = this.#validate(input);
     return this.#add(input, params);
   }
 
@@ -164,16 +159,15 @@ export class TaskService {
     const problems: FieldError[] = [];
     const checked = inputs.map((input, i) => {
       try {
-        return this.validate(input, `/body/tasks/${i}`);
+        return this.#validate(input);
       } catch (err) {
-        if (!(err instanceof TaskdockError) || !Array.isArray(err.details)) throw err;
-        problems.push(...err.details);
+        if (!(err instanceof InvalidInputError)) throw err;
+        problems.push(...err.under(`/tasks/${i}`).fields);
         return {};
       }
     });
     if (problems.length > 0) {
-      throw new TaskdockError(
-        400,
+      throw new InvalidInputError(
         'INVALID_PARAMS',
         `${problems.length} problem(s) in the batch; nothing was queued`,
         problems,
@@ -212,7 +206,7 @@ export class TaskService {
       input.source ?? '',
     );
     // Sent before the add on the same connection, so Redis applies it first; one round trip.
-    const added = this.queue(input.workflow).add(input.workflow, params, {
+    const added = this.#queue(input.workflow).add(input.workflow, params, {
       jobId,
       timestamp: createdAt,
       attempts: input.maxAttempts ?? 1,
@@ -247,7 +241,7 @@ export class TaskService {
       // The earlier task is gone (deleted or expired): the key is free again.
       await this.#redis.del(redisKey);
     }
-    throw new TaskdockError(409, 'IDEMPOTENCY_CONFLICT', `Idempotency key "${key}" is contended`);
+    throw new ConflictError('IDEMPOTENCY_CONFLICT', `Idempotency key "${key}" is contended`);
   }
 
   /**
@@ -272,7 +266,7 @@ export class TaskService {
 
   async #require(id: string): Promise<Task> {
     const task = await this.get(id);
-    if (!task) throw notFound(id);
+    if (!task) throw taskNotFound(id);
     return task;
   }
 
@@ -396,7 +390,7 @@ export class TaskService {
   async cancel(id: string): Promise<Task> {
     const task = await this.#require(id);
     if (FINAL_STATUSES.includes(task.status)) {
-      throw new TaskdockError(409, 'ALREADY_FINISHED', `Task ${id} is already ${task.status}`);
+      throw new ConflictError('ALREADY_FINISHED', `Task ${id} is already ${task.status}`);
     }
     const ref = parseTaskId(id) as TaskRef;
     const cancelled = await this.#redis.taskdockCancelQueued(
@@ -428,15 +422,14 @@ export class TaskService {
   async retry(id: string): Promise<Task> {
     const task = await this.#require(id);
     if (task.status !== 'failed' && task.status !== 'cancelled') {
-      throw new TaskdockError(
-        409,
+      throw new ConflictError(
         'NOT_RETRYABLE',
         `Only failed or cancelled tasks can be retried; task ${id} is ${task.status}`,
       );
     }
     const ref = parseTaskId(id) as TaskRef;
-    const job = await Job.fromId(this.queue(ref.queue), ref.jobId);
-    if (!job) throw notFound(id);
+    const job = await Job.fromId(this.#queue(ref.queue), ref.jobId);
+    if (!job) throw taskNotFound(id);
     await this.#redis
       .multi()
       .del(cancelKey(id))
@@ -450,13 +443,9 @@ export class TaskService {
     const task = await this.#require(id);
     const ref = parseTaskId(id) as TaskRef;
     if (task.status === 'running') await this.cancel(id);
-    const removed = await this.queue(ref.queue).remove(ref.jobId);
+    const removed = await this.#queue(ref.queue).remove(ref.jobId);
     if (removed !== 1 && (await this.get(id))) {
-      throw new TaskdockError(
-        409,
-        'TASK_LOCKED',
-        `Task ${id} is still held by a worker; try again`,
-      );
+      throw new ConflictError('TASK_LOCKED', `Task ${id} is still held by a worker; try again`);
     }
     await this.#redis.multi().zrem(TASK_INDEX_KEY, id).del(cancelKey(id)).exec();
   }
@@ -473,44 +462,35 @@ export class TaskService {
     const problems = checkCronSchedule(input.pattern, input.tz);
     let params: Record<string, unknown> = {};
     try {
-      params = this.validate({ workflow: input.workflow, params: input.params ?? {} });
+      params = this.#validate({ workflow: input.workflow, params: input.params ?? {} });
     } catch (err) {
-      if (problems.length === 0 || !(err instanceof TaskdockError) || !Array.isArray(err.details)) {
-        throw err;
-      }
-      problems.push(...err.details);
+      if (problems.length === 0 || !(err instanceof InvalidInputError)) throw err;
+      problems.push(...err.fields);
     }
     if (problems.length > 0) {
-      throw new TaskdockError(
-        400,
-        'INVALID_SCHEDULE',
-        `Invalid schedule: ${problems.map((e) => `${e.path} ${e.message}`).join('; ')}`,
-        problems,
-      );
+      throw new InvalidInputError('INVALID_SCHEDULE', 'Invalid schedule', problems, true);
     }
     const previous = await this.#redis.hget(SCHEDULES_KEY, name);
     const meta: TaskMeta = { source: `schedule:${name}` };
     if (input.owner !== undefined) meta.owner = input.owner;
     try {
-      await this.queue(input.workflow).upsertJobScheduler(
+      await this.#queue(input.workflow).upsertJobScheduler(
         name,
         { pattern: input.pattern, ...(input.tz ? { tz: input.tz } : {}) },
         { name: input.workflow, data: params, opts: { taskdock: meta } as object },
       );
     } catch (err) {
-      throw new TaskdockError(
-        400,
-        'INVALID_SCHEDULE',
-        `Invalid schedule: ${(err as Error).message}`,
-        [{ path: '/body/pattern', message: (err as Error).message }],
-      );
+      const message = (err as Error).message;
+      throw new InvalidInputError('INVALID_SCHEDULE', `Invalid schedule: ${message}`, [
+        { path: '/pattern', message },
+      ]);
     }
     if (previous && previous !== input.workflow) {
-      await this.queue(previous).removeJobScheduler(name);
+      await this.#queue(previous).removeJobScheduler(name);
     }
     await this.#redis.hset(SCHEDULES_KEY, name, input.workflow);
     const schedule = await this.#readSchedule(name, input.workflow);
-    if (!schedule) throw new TaskdockError(500, 'SCHEDULE_LOST', `Schedule ${name} vanished`);
+    if (!schedule) throw new Error(`Schedule ${name} vanished right after it was written`);
     return schedule;
   }
 
@@ -524,13 +504,13 @@ export class TaskService {
 
   async removeSchedule(name: string): Promise<void> {
     const workflow = await this.#redis.hget(SCHEDULES_KEY, name);
-    if (!workflow) throw new TaskdockError(404, 'NOT_FOUND', `No schedule named "${name}"`);
-    await this.queue(workflow).removeJobScheduler(name);
+    if (!workflow) throw new NotFoundError(`No schedule named "${name}"`);
+    await this.#queue(workflow).removeJobScheduler(name);
     await this.#redis.hdel(SCHEDULES_KEY, name);
   }
 
   async #readSchedule(name: string, workflow: string): Promise<Schedule | null> {
-    const raw = await this.queue(workflow).getJobScheduler(name);
+    const raw = await this.#queue(workflow).getJobScheduler(name);
     if (!raw?.pattern) return null;
     const schedule: Schedule = {
       id: name,
@@ -611,8 +591,8 @@ function decodeCursor(text: string): Cursor {
   const bar = raw.indexOf('|');
   const score = Number(raw.slice(0, bar));
   if (bar <= 0 || !Number.isFinite(score) || !parseTaskId(raw.slice(bar + 1))) {
-    throw new TaskdockError(400, 'INVALID_CURSOR', 'The cursor is not one this API returned', [
-      { path: '/querystring/cursor', message: 'is not a valid cursor' },
+    throw new InvalidInputError('INVALID_CURSOR', 'The cursor is not one this API returned', [
+      { path: '/cursor', message: 'is not a valid cursor' },
     ]);
   }
   return { score, id: raw.slice(bar + 1) };

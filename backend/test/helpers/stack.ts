@@ -5,8 +5,9 @@ import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Task } from '../../src/contract/index.ts';
 import { FINAL_STATUSES } from '../../src/contract/index.ts';
-import { type BackendServices, startBackendServices } from '../../src/engine.ts';
-import type { TaskService } from '../../src/tasks/task-service.ts';
+import { createRedisEngine, type RedisEngineOptions } from '../../src/engine/redis-engine.ts';
+import type { TaskEngine } from '../../src/engine/task-engine.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import {
   createTaskWorker,
   type TaskWorker,
@@ -22,8 +23,8 @@ export interface TestStack {
   readonly redis: TestRedis;
   readonly client: Redis;
   readonly app: FastifyInstance;
-  readonly tasks: TaskService;
-  readonly services: BackendServices;
+  /** The engine the app runs on: suites that go through it run on any engine. */
+  readonly engine: TaskEngine;
   readonly worker: TaskWorker | undefined;
   /** `app.inject` with the bearer token and JSON body. */
   request(options: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
@@ -46,6 +47,13 @@ export function workerConfig(overrides: Partial<TaskWorkerConfig> = {}): TaskWor
   return { ...defaults, lockDurationMs: 3000, shutdownGraceMs: 2000, ...overrides };
 }
 
+/**
+ * The one place the suites get their engine: a second implementation (memory mode) runs the
+ * same suites by being made here instead.
+ */
+export const createTestEngine = (options: RedisEngineOptions): Promise<TaskEngine> =>
+  createRedisEngine(options);
+
 /** A real redis-server, the real app and (optionally) a real in-process worker. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const redis = options.redis ?? (await startRedisServer());
@@ -53,15 +61,16 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const registry = createWorkflowRegistry(
     builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }),
   );
-  const services = await startBackendServices({
+  const metrics = createMetrics({ stats: () => engine.stats(), ping: () => engine.ping() });
+  const engine = await createTestEngine({
     redis: client,
     registry,
     retentionDays: 7,
     cancelWaitMs: 5000,
     logger: pino({ level: 'silent' }),
+    onFinished: (task) => metrics.observeFinished(task),
   });
-  const { tasks } = services;
-  const app = await buildApp({ token: TEST_TOKEN, redis: client, ...services, registry });
+  const app = await buildApp({ token: TEST_TOKEN, engine, redis: client, metrics });
   let worker: TaskWorker | undefined;
   if (options.worker !== false) {
     worker = createTaskWorker({
@@ -76,8 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     redis,
     client,
     app,
-    tasks,
-    services,
+    engine,
     worker,
     request({ token = TEST_TOKEN, headers, ...rest }) {
       return app.inject({
@@ -88,7 +96,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     async waitForTask(id, until = (t) => FINAL_STATUSES.includes(t.status), timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const task = await tasks.get(id);
+        const task = await engine.get(id);
         if (task && until(task)) return task;
         if (Date.now() > deadline) {
           throw new Error(`Task ${id} did not reach the state in time: ${JSON.stringify(task)}`);
@@ -99,7 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     async close() {
       await worker?.stop();
       await app.close();
-      await services.close();
+      await engine.close();
       if (!options.redis) await redis.stop();
     },
   };

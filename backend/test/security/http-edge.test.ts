@@ -343,7 +343,7 @@ describe('the HTTP edge: limits, timeouts and error shapes', () => {
       events.some((e) => e.event === 'created' && JSON.parse(e.data).taskId === id);
 
     test('an id past the newest event, then a new task: its events arrive', async () => {
-      const newest = (await stack.services.events.newestId()) ?? '0-0';
+      const newest = (await stack.engine.events.newestId()) ?? '0-0';
       const justPast = `${BigInt(newest.split('-')[0] ?? 0) + 1000n}-0`;
       for (const [url, lastEventId] of [
         ['/api/events', '18446744073709551615-18446744073709551615'],

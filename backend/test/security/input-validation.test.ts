@@ -17,6 +17,7 @@ import {
   WORKFLOW_NAME_MAX_LENGTH,
 } from '../../src/contract/index.ts';
 import { SCHEDULES_KEY, TASK_INDEX_KEY } from '../../src/tasks/keys.ts';
+import { createQueue } from '../../src/tasks/queues.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -263,9 +264,9 @@ describe('malformed input is refused with a 4xx naming the field, and nothing is
 
   /** Every job of every queue, the task index and the schedules. */
   async function queuedState() {
-    const counts = await Promise.all(
-      ['sleep', 'shell', 'http'].map((q) => stack.tasks.queue(q).getJobCounts()),
-    );
+    const queues = ['sleep', 'shell', 'http'].map((q) => createQueue(q, stack.client));
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts()));
+    await Promise.all(queues.map((q) => q.close()));
     return {
       counts,
       indexed: await stack.client.zcard(TASK_INDEX_KEY),

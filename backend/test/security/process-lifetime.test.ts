@@ -46,7 +46,7 @@ describe('shell tasks live and die with their worker', {
   const pidsLogged = async (taskId: string): Promise<number[]> => {
     let pids: number[] = [];
     const seen = await waitUntil(async () => {
-      const line = (await stack.tasks.logs(taskId)).find((l) => l.text.startsWith('pids '));
+      const line = (await stack.engine.logs(taskId)).find((l) => l.text.startsWith('pids '));
       pids = (line?.text.match(/\d+/g) ?? []).map(Number);
       return pids.length > 0;
     }, 10_000);
@@ -215,7 +215,7 @@ describe('shell tasks live and die with their worker', {
     assert.equal(exit3.status, 'failed');
     assert.equal(exit3.error?.code, 'EXIT_CODE');
     assert.equal(exit3.error?.message, 'sh exited with code 3:\nerr');
-    const logs = await stack.tasks.logs(exit3.id);
+    const logs = await stack.engine.logs(exit3.id);
     assert.ok(logs.some((l) => l.stream === 'stdout' && l.text === 'out'));
     assert.ok(logs.some((l) => l.stream === 'stderr' && l.text === 'err'));
 

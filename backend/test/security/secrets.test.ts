@@ -39,7 +39,7 @@ describe('secrets stay out of tasks and stored failures', () => {
   };
   /** Everything a task left behind: result, error and logs. */
   const traces = async (task: Task) =>
-    JSON.stringify([task.result, task.error, await stack.tasks.logs(task.id)]);
+    JSON.stringify([task.result, task.error, await stack.engine.logs(task.id)]);
 
   before(async () => {
     redis = await startRedisServer({ password: PASSWORD });

@@ -3,7 +3,8 @@ import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '../../src/contract/index.ts';
+import type { CreateTask } from '../../src/contract/index.ts';
+import { ConflictError } from '../../src/engine/errors.ts';
 import { isRunning as isAlive, waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -14,19 +15,16 @@ describe('cancel', () => {
   });
   after(() => stack.close());
 
-  const create = async (payload: object) =>
-    (await stack.request({ method: 'POST', url: '/api/tasks', payload })).json<Task>();
-  const cancel = (id: string) => stack.request({ method: 'POST', url: `/api/tasks/${id}/cancel` });
+  const create = async (input: CreateTask) => (await stack.engine.create(input)).task;
+  const cancel = (id: string) => stack.engine.cancel(id);
 
   test('a scheduled task is taken off the delayed set and never runs', async () => {
     const task = await create({ workflow: 'sleep', params: { ms: 0 }, delayMs: 600 });
     assert.equal(task.status, 'scheduled');
     assert.ok(task.scheduledFor);
-    const res = await cancel(task.id);
-    assert.equal(res.statusCode, 200);
-    assert.equal(res.json<Task>().status, 'cancelled');
+    assert.equal((await cancel(task.id)).status, 'cancelled');
     await new Promise((r) => setTimeout(r, 900));
-    const later = await stack.tasks.get(task.id);
+    const later = await stack.engine.get(task.id);
     assert.equal(later?.status, 'cancelled');
     assert.equal(later?.startedAt, undefined, 'it never started');
     assert.equal(
@@ -43,7 +41,7 @@ describe('cancel', () => {
     await filler.exec();
     const before = await stack.client.xlen(events);
     const task = await create({ workflow: 'sleep', params: { ms: 0 }, delayMs: 60_000 });
-    assert.equal((await cancel(task.id)).json<Task>().status, 'cancelled');
+    assert.equal((await cancel(task.id)).status, 'cancelled');
     assert.ok((await stack.client.xlen(events)) > before, 'no event was trimmed');
   });
 
@@ -58,15 +56,14 @@ describe('cancel', () => {
         blockers.map((b) => stack.waitForTask(b.id, (t) => t.status === 'running')),
       );
       const queued = await create({ workflow: 'sleep', params: { ms: 0 } });
-      assert.equal((await stack.tasks.get(queued.id))?.status, 'queued');
-      const res = await idle.request({ method: 'POST', url: `/api/tasks/${queued.id}/cancel` });
-      assert.equal(res.json<Task>().status, 'cancelled');
+      assert.equal((await stack.engine.get(queued.id))?.status, 'queued');
+      assert.equal((await idle.engine.cancel(queued.id)).status, 'cancelled');
       assert.equal(
         await stack.client.lpos('taskdock:sleep:wait', queued.id.split(':')[1] as string),
         null,
       );
       await Promise.all(blockers.map((b) => stack.waitForTask(b.id)));
-      assert.equal((await stack.tasks.get(queued.id))?.status, 'cancelled');
+      assert.equal((await stack.engine.get(queued.id))?.status, 'cancelled');
     } finally {
       await idle.close();
     }
@@ -90,30 +87,33 @@ describe('cancel', () => {
     }
     assert.ok(grandchild > 0 && isAlive(grandchild), 'grandchild is running before cancel');
 
-    const res = await cancel(task.id);
-    assert.equal(res.statusCode, 200);
-    const cancelled = res.json<Task>();
+    const cancelled = await cancel(task.id);
     assert.equal(cancelled.status, 'cancelled');
     assert.equal(cancelled.error, undefined);
     await waitUntil(() => !isAlive(grandchild), 2000);
     assert.equal(isAlive(grandchild), false, 'grandchild was killed with the tree');
     await rm(pidFile, { force: true });
 
-    const again = await cancel(task.id);
-    assert.equal(again.statusCode, 409);
-    const logs = await stack.tasks.logs(task.id);
+    await assert.rejects(
+      cancel(task.id),
+      (err) => err instanceof ConflictError && err.code === 'ALREADY_FINISHED',
+    );
+    const logs = await stack.engine.logs(task.id);
     assert.ok(logs.some((l) => l.stream === 'system' && l.text === 'Cancelled'));
   });
 
   test('a cancelled task is not retried even with attempts left, and retry brings it back', async () => {
     const task = await create({ workflow: 'sleep', params: { ms: 5000 }, maxAttempts: 3 });
     await stack.waitForTask(task.id, (t) => t.status === 'running');
-    assert.equal((await cancel(task.id)).json<Task>().status, 'cancelled');
+    assert.equal((await cancel(task.id)).status, 'cancelled');
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await stack.tasks.get(task.id))?.status, 'cancelled');
-    const retried = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/retry` });
-    assert.equal(retried.statusCode, 200);
+    assert.equal((await stack.engine.get(task.id))?.status, 'cancelled');
+    await stack.engine.retry(task.id);
     await stack.waitForTask(task.id, (t) => t.status === 'running');
+    await assert.rejects(
+      stack.engine.retry(task.id),
+      (err) => err instanceof ConflictError && err.code === 'NOT_RETRYABLE',
+    );
     await cancel(task.id);
   });
 });

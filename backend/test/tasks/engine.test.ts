@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import type { Task, TaskList } from '../../src/contract/index.ts';
+import type { CreateTask, Task } from '../../src/contract/index.ts';
+import { InvalidInputError, NotFoundError } from '../../src/engine/errors.ts';
 import { type ProbeServer, startProbeServer } from '../helpers/probe-server.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -20,11 +21,7 @@ describe('task engine', () => {
     await probe.close();
   });
 
-  const create = async (payload: object) => {
-    const res = await stack.request({ method: 'POST', url: '/api/tasks', payload });
-    assert.ok(res.statusCode < 300, res.body);
-    return res.json<Task>();
-  };
+  const create = async (input: CreateTask) => (await stack.engine.create(input)).task;
 
   test('timeoutMs fails the task with TIMEOUT and kills its process', async () => {
     const started = Date.now();
@@ -87,7 +84,7 @@ describe('task engine', () => {
     const running = await stack.waitForTask(task.id, (t) => t.progress.percent === 40);
     assert.equal(running.status, 'running');
     assert.deepEqual(running.progress, { percent: 40, step: 'compiling' });
-    await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
+    await stack.engine.cancel(task.id);
   });
 
   test('the http workflow returns status and body, and fails on an unexpected status', async () => {
@@ -142,58 +139,48 @@ describe('task engine', () => {
     const done = await stack.waitForTask(id);
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.params, { ms: 5 });
-    const listed = (
-      await stack.request({ method: 'GET', url: '/api/tasks?workflow=sleep&limit=500' })
-    ).json<TaskList>();
+    const listed = await stack.engine.list({ workflow: 'sleep', limit: 500 });
     assert.ok(listed.items.some((t) => t.id === id));
   });
 
-  test('cron schedules create tasks until removed; bad schedules are 400', async () => {
-    const put = await stack.request({
-      method: 'PUT',
-      url: '/api/schedules/every-second',
-      payload: { workflow: 'sleep', pattern: '* * * * * *', params: { ms: 0 }, owner: 'cron' },
+  test('cron schedules create tasks until removed; bad schedules name the field', async () => {
+    const { engine } = stack;
+    const schedule = await engine.upsertSchedule('every-second', {
+      workflow: 'sleep',
+      pattern: '* * * * * *',
+      params: { ms: 0 },
+      owner: 'cron',
     });
-    assert.equal(put.statusCode, 200, put.body);
-    assert.equal(put.json().pattern, '* * * * * *');
-    assert.ok(put.json().nextRunAt);
-    const listed = await stack.request({ method: 'GET', url: '/api/schedules' });
+    assert.equal(schedule.pattern, '* * * * * *');
+    assert.ok(schedule.nextRunAt);
     assert.deepEqual(
-      listed.json().items.map((s: { id: string }) => s.id),
+      (await engine.listSchedules()).map((s) => s.id),
       ['every-second'],
     );
 
     let runs: Task[] = [];
     for (let i = 0; i < 100 && runs.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      const page = (
-        await stack.request({ method: 'GET', url: '/api/tasks?owner=cron&status=completed' })
-      ).json<TaskList>();
-      runs = page.items;
+      runs = (await engine.list({ owner: 'cron', status: 'completed' })).items;
     }
     assert.ok(runs.length >= 1, 'the schedule created a task that ran');
     assert.equal(runs[0]?.source, 'schedule:every-second');
 
-    assert.equal(
-      (await stack.request({ method: 'DELETE', url: '/api/schedules/every-second' })).statusCode,
-      204,
+    await engine.removeSchedule('every-second');
+    await assert.rejects(engine.removeSchedule('every-second'), NotFoundError);
+    const invalid = (path: string) => (err: unknown) =>
+      err instanceof InvalidInputError && err.fields[0]?.path === path;
+    await assert.rejects(
+      engine.upsertSchedule('bad', {
+        workflow: 'sleep',
+        pattern: 'every tuesday',
+        params: { ms: 0 },
+      }),
+      invalid('/pattern'),
     );
-    assert.equal(
-      (await stack.request({ method: 'DELETE', url: '/api/schedules/every-second' })).statusCode,
-      404,
+    await assert.rejects(
+      engine.upsertSchedule('bad', { workflow: 'sleep', pattern: '* * * * *', params: {} }),
+      invalid('/params/ms'),
     );
-    const badPattern = await stack.request({
-      method: 'PUT',
-      url: '/api/schedules/bad',
-      payload: { workflow: 'sleep', pattern: 'every tuesday', params: { ms: 0 } },
-    });
-    assert.equal(badPattern.statusCode, 400);
-    assert.equal(badPattern.json().error.details[0].path, '/body/pattern');
-    const badParams = await stack.request({
-      method: 'PUT',
-      url: '/api/schedules/bad',
-      payload: { workflow: 'sleep', pattern: '* * * * *', params: {} },
-    });
-    assert.equal(badParams.json().error.details[0].path, '/body/params/ms');
   });
 });

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import parsePrometheus from 'parse-prometheus-text-format';
-import type { Stats, Task, TaskEvent, TaskList } from '../../src/contract/index.ts';
+import type { CreateTask, Stats, Task, TaskEvent, TaskList } from '../../src/contract/index.ts';
+import type { StreamEvent } from '../../src/engine/task-engine.ts';
 import { connectSse } from '../helpers/sse-client.ts';
 import { startStack, TEST_TOKEN, type TestStack } from '../helpers/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
@@ -21,8 +22,7 @@ describe('events over SSE', () => {
   });
   after(() => stack.close());
 
-  const create = async (payload: object) =>
-    (await stack.request({ method: 'POST', url: '/api/tasks', payload })).json<Task>();
+  const create = async (input: CreateTask) => (await stack.engine.create(input)).task;
   const ofTask = (id: string) => (events: { data: string }[]) =>
     events.map((e) => JSON.parse(e.data) as TaskEvent).filter((e) => e.taskId === id);
 
@@ -58,13 +58,16 @@ describe('events over SSE', () => {
 
     const missedTask = await create({ workflow: 'sleep', params: { ms: 0 }, maxAttempts: 1 });
     const cancelledTask = await create({ workflow: 'sleep', params: { ms: 0 }, delayMs: 60_000 });
-    await stack.request({ method: 'POST', url: `/api/tasks/${cancelledTask.id}/cancel` });
+    await stack.engine.cancel(cancelledTask.id);
     await stack.waitForTask(missedTask.id);
 
     const resumed = await connectSse(`${base}/api/events`, { ...auth, 'last-event-id': lastId });
     try {
-      const events = await resumed.waitFor((all) =>
-        ofTask(cancelledTask.id)(all).some((e) => e.type === 'cancelled'),
+      // Both ends: the relay may write the completion after the cancel (it came later).
+      const events = await resumed.waitFor(
+        (all) =>
+          ofTask(cancelledTask.id)(all).some((e) => e.type === 'cancelled') &&
+          ofTask(missedTask.id)(all).some((e) => e.type === 'completed'),
       );
       assert.ok(
         events.every((e) => compareIds(e.id, lastId) > 0),
@@ -83,6 +86,42 @@ describe('events over SSE', () => {
     } finally {
       resumed.close();
     }
+  });
+
+  test("the engine's feed: live events to subscribers, and replay resumes after an id", async () => {
+    const { events } = stack.engine;
+    const live: StreamEvent[] = [];
+    const unsubscribe = events.subscribe((event) => live.push(event));
+    const from = (await events.newestId()) ?? '0-0';
+    const task = await create({ workflow: 'sleep', params: { ms: 0 } });
+    await stack.waitForTask(task.id);
+    for (
+      let i = 0;
+      i < 100 && !live.some((e) => e.taskId === task.id && e.type === 'completed');
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    unsubscribe();
+    const mine = live.filter((e) => e.taskId === task.id);
+    assert.deepEqual(
+      mine.map((e) => e.type),
+      ['created', 'running', 'completed'],
+    );
+    const replayed: StreamEvent[] = [];
+    for await (const event of events.replay(from)) replayed.push(event);
+    assert.deepEqual(
+      replayed.filter((e) => e.taskId === task.id),
+      mine,
+      'replay gives the same events, ids and data',
+    );
+    const afterFirst: StreamEvent[] = [];
+    for await (const event of events.replay((mine[0] as StreamEvent).id)) afterFirst.push(event);
+    assert.deepEqual(
+      afterFirst.filter((e) => e.taskId === task.id).map((e) => e.type),
+      ['running', 'completed'],
+      'nothing at or before the id',
+    );
   });
 
   test("/api/tasks/:id/events sends only that task's events; bad ids are 400", async () => {
@@ -142,25 +181,21 @@ describe('stats and metrics', () => {
     );
     const ids: string[] = [];
     for (let i = 0; i < specs.length; i += 1000) {
-      const res = await stack.request({
-        method: 'POST',
-        url: '/api/tasks/bulk',
-        payload: { tasks: specs.slice(i, i + 1000) },
-      });
-      ids.push(...res.json().items.map((item: { task: Task }) => item.task.id));
+      const items = await stack.engine.createMany(specs.slice(i, i + 1000));
+      ids.push(...items.map((item) => item.task.id));
     }
     await new Promise((r) => setTimeout(r, 300));
     await one?.kill();
     const three = spawnWorker();
     await three.ready;
     for (const [i, id] of ids.entries()) {
-      if (i % 20 === 19) await stack.tasks.cancel(id);
+      if (i % 20 === 19) await stack.engine.cancel(id);
     }
     for (const id of ids) await stack.waitForTask(id, undefined, 60_000);
 
     let stats: Stats | undefined;
     for (let i = 0; i < 100; i++) {
-      stats = (await stack.request({ method: 'GET', url: '/api/stats' })).json<Stats>();
+      stats = await stack.engine.stats();
       if (stats.totals.completed + stats.totals.failed + stats.totals.cancelled === 2000) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -184,8 +219,7 @@ describe('stats and metrics', () => {
     let workers = stats?.workers.length;
     for (let i = 0; i < 100 && workers !== 2; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      workers = (await stack.request({ method: 'GET', url: '/api/stats' })).json<Stats>().workers
-        .length;
+      workers = (await stack.engine.workers()).length;
     }
     assert.equal(workers, 2, 'the killed worker leaves the list once its heartbeat expires');
   });

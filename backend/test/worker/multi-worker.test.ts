@@ -28,7 +28,7 @@ describe('worker processes', () => {
   const pidsLogged = async (taskId: string, word: string): Promise<number[]> => {
     let pids: number[] = [];
     const seen = await waitUntil(async () => {
-      const line = (await stack.tasks.logs(taskId)).find((l) => l.text.startsWith(`${word} `));
+      const line = (await stack.engine.logs(taskId)).find((l) => l.text.startsWith(`${word} `));
       pids = (line?.text.match(/\d+/g) ?? []).map(Number);
       return pids.length > 0;
     }, 10_000);
@@ -101,7 +101,7 @@ describe('worker processes', () => {
     assert.equal((await stack.waitForTask(sleepTask.id)).status, 'completed');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(
-      (await stack.tasks.get(shellTask.id))?.status,
+      (await stack.engine.get(shellTask.id))?.status,
       'queued',
       'the sleep-only worker left it',
     );
@@ -179,8 +179,8 @@ describe('worker processes', () => {
     const stopping = Date.now();
     assert.equal(await first.stop(), 0, 'exits cleanly');
     assert.ok(Date.now() - stopping < 3000, 'within the grace period');
-    assert.equal((await stack.tasks.get(short.id))?.status, 'completed');
-    const requeued = await stack.tasks.get(long.id);
+    assert.equal((await stack.engine.get(short.id))?.status, 'completed');
+    const requeued = await stack.engine.get(long.id);
     assert.equal(requeued?.status, 'queued', 'not failed, not lost');
 
     const second = spawnWorker({ TASKDOCK_WORKFLOWS: 'sleep' });

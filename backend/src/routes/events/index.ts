@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { TaskIdParams } from '../../contract/index.ts';
-import { notFound, TaskdockError } from '../../tasks/errors.ts';
-import { compareStreamIds, isStreamId, type StreamEvent } from '../../tasks/event-hub.ts';
+import { compareEventIds, isEventId, TaskIdParams } from '../../contract/index.ts';
+import { InvalidInputError } from '../../engine/errors.ts';
+import type { StreamEvent } from '../../engine/task-engine.ts';
 import { eventStreams, sseFrame } from '../sse.ts';
 
 const MAX_PENDING_DURING_REPLAY = 10_000;
@@ -19,7 +19,8 @@ const Resume = Type.Object(
 
 /** Task events as Server-Sent Events, resumable with Last-Event-ID. */
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { events, tasks } = app.deps;
+  const { engine } = app.deps;
+  const { events } = engine;
   const openEventStream = eventStreams(app);
 
   async function stream(request: FastifyRequest, reply: FastifyReply, taskId?: string) {
@@ -28,9 +29,8 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       (typeof header === 'string' && header) ||
       (request.query as { lastEventId?: string }).lastEventId ||
       undefined;
-    if (resumeFrom !== undefined && !isStreamId(resumeFrom)) {
-      throw new TaskdockError(
-        400,
+    if (resumeFrom !== undefined && !isEventId(resumeFrom)) {
+      throw new InvalidInputError(
         'INVALID_EVENT_ID',
         `"${resumeFrom}" is not an event id this API sent`,
       );
@@ -41,7 +41,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const pending: StreamEvent[] = [];
     const send = (event: StreamEvent) => {
       if (taskId !== undefined && event.taskId !== taskId) return;
-      if (lastSent !== undefined && compareStreamIds(event.id, lastSent) <= 0) return;
+      if (lastSent !== undefined && compareEventIds(event.id, lastSent) <= 0) return;
       stream.write(sseFrame(event.id, event.type, event.data));
       lastSent = event.id;
     };
@@ -56,7 +56,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
     try {
       const newest = await events.newestId();
-      if (newest === undefined || compareStreamIds(resumeFrom, newest) > 0) {
+      if (newest === undefined || compareEventIds(resumeFrom, newest) > 0) {
         // An id past the end (the stream was reset, or the id was made up): live from now, not
         // a 400, because EventSource gives up for good on an error answer and the page would
         // stop updating; and not silence, which holding every newer event back would be.
@@ -87,7 +87,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { summary: "SSE of one task's events", params: TaskIdParams, querystring: Resume } },
     async (request, reply) => {
       // A workflow no one knows can have no task: 404, as for the task itself.
-      if (!(await tasks.taskRef(request.params.id))) throw notFound(request.params.id);
+      await engine.checkTaskId(request.params.id);
       return stream(request, reply, request.params.id);
     },
   );

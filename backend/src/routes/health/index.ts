@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Health, Readiness } from '../../contract/index.ts';
 import { PUBLIC_ROUTE } from '../../plugins/security.ts';
-import { listWorkers } from '../../tasks/worker-registry.ts';
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -19,12 +18,12 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_request, reply) => {
-      const { redis } = app.deps;
+      const { engine } = app.deps;
       const started = performance.now();
       try {
-        await redis.ping();
+        await engine.ping();
         const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-        const workers = await listWorkers(redis);
+        const workers = await engine.workers();
         const ready = workers.length > 0;
         return reply
           .status(ready ? 200 : 503)

@@ -8,16 +8,16 @@ import {
   ServiceLogStreamQuery,
   serviceLogMatches,
 } from '../../contract/index.ts';
+import { HttpError } from '../../plugins/http-error.ts';
 import {
   type SupervisionSource,
   SupervisorUnavailableError,
 } from '../../supervision/ipc-supervision.ts';
-import { TaskdockError } from '../../tasks/errors.ts';
 import { eventStreams, sseFrame } from '../sse.ts';
 
 const unavailable = (err: unknown) =>
   err instanceof SupervisorUnavailableError
-    ? new TaskdockError(503, 'SUPERVISOR_UNAVAILABLE', err.message)
+    ? new HttpError(503, 'SUPERVISOR_UNAVAILABLE', err.message)
     : err;
 
 const logRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -10,7 +10,7 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Stats },
       },
     },
-    async () => app.deps.stats.stats(),
+    async () => app.deps.engine.stats(),
   );
 };
 

@@ -11,12 +11,12 @@ import {
   TaskList,
   TaskLogs,
 } from '../../contract/index.ts';
-import { notFound } from '../../tasks/errors.ts';
+import { taskNotFound } from '../../engine/errors.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
 
 const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { tasks } = app.deps;
+  const { engine } = app.deps;
 
   app.post(
     '/',
@@ -28,7 +28,7 @@ const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { task, created } = await tasks.create(request.body);
+      const { task, created } = await engine.create(request.body);
       return reply.status(created ? 201 : 200).send(task);
     },
   );
@@ -43,7 +43,7 @@ const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const items = await tasks.createMany(request.body.tasks);
+      const items = await engine.createMany(request.body.tasks);
       return reply.status(201).send({ items });
     },
   );
@@ -57,15 +57,15 @@ const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TaskList, ...errors },
       },
     },
-    async (request) => tasks.list(request.query),
+    async (request) => engine.list(request.query),
   );
 
   app.get(
     '/:id',
     { schema: { params: TaskIdParams, response: { 200: Task, ...errors } } },
     async (request) => {
-      const task = await tasks.get(request.params.id);
-      if (!task) throw notFound(request.params.id);
+      const task = await engine.get(request.params.id);
+      if (!task) throw taskNotFound(request.params.id);
       return task;
     },
   );
@@ -79,7 +79,7 @@ const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Task, ...errors },
       },
     },
-    async (request) => tasks.cancel(request.params.id),
+    async (request) => engine.cancel(request.params.id),
   );
 
   app.post(
@@ -91,14 +91,14 @@ const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Task, ...errors },
       },
     },
-    async (request) => tasks.retry(request.params.id),
+    async (request) => engine.retry(request.params.id),
   );
 
   app.delete(
     '/:id',
     { schema: { params: TaskIdParams, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
-      await tasks.remove(request.params.id);
+      await engine.remove(request.params.id);
       return reply.status(204).send(null);
     },
   );
@@ -115,7 +115,7 @@ const taskRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TaskLogs, ...errors },
       },
     },
-    async (request) => ({ lines: await tasks.logs(request.params.id, request.query.limit) }),
+    async (request) => ({ lines: await engine.logs(request.params.id, request.query.limit) }),
   );
 };
 

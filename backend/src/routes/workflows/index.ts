@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowList } from '../../contract/index.ts';
-import { listWorkers } from '../../tasks/worker-registry.ts';
 
 const workflowRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -11,17 +10,7 @@ const workflowRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: WorkflowList },
       },
     },
-    async () => {
-      const workers = await listWorkers(app.deps.redis);
-      return {
-        items: app.deps.registry.list().map((w) => ({
-          name: w.name,
-          description: w.description,
-          paramsSchema: w.paramsSchema,
-          workers: workers.filter((worker) => worker.workflows.includes(w.name)).length,
-        })),
-      };
-    },
+    async () => ({ items: await app.deps.engine.workflows() }),
   );
 };
 

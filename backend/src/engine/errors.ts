@@ -1,0 +1,65 @@
+import type { FieldError } from '../contract/index.ts';
+
+/**
+ * What the engine throws when a request cannot be done. It knows nothing of HTTP: the API maps
+ * each kind to a status in one place (plugins/errors.ts).
+ */
+export abstract class EngineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** No task (or schedule) has that id. */
+export class NotFoundError extends EngineError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export const taskNotFound = (id: string) => new NotFoundError(`No task with id "${id}"`);
+
+/** Why a request clashes with the task's present state. */
+export type ConflictCode =
+  | 'ALREADY_FINISHED'
+  | 'NOT_RETRYABLE'
+  | 'TASK_LOCKED'
+  | 'IDEMPOTENCY_CONFLICT';
+
+/** The task exists, but its state forbids the request (or another request holds it). */
+export class ConflictError extends EngineError {
+  declare readonly code: ConflictCode;
+  constructor(code: ConflictCode, message: string) {
+    super(code, message);
+  }
+}
+
+const describeFields = (fields: readonly FieldError[]) =>
+  fields.map((f) => `${f.path} ${f.message}`).join('; ');
+
+/**
+ * The input is wrong; `fields` say where, with JSON-pointer paths relative to the input the
+ * engine was given (`/params/ms`, `/tasks/3/workflow`, `/pattern`).
+ */
+export class InvalidInputError extends EngineError {
+  constructor(
+    code: string,
+    /** The message without the field list. */
+    readonly headline: string,
+    readonly fields: readonly FieldError[] = [],
+    /** Whether the message ends with the fields (`headline: /params/ms is required; …`). */
+    readonly listsFields = false,
+  ) {
+    super(code, listsFields ? `${headline}: ${describeFields(fields)}` : headline);
+  }
+
+  /** The same error about an input nested at `prefix` (e.g. `/tasks/3`, or `/body` for HTTP). */
+  under(prefix: string): InvalidInputError {
+    const fields = this.fields.map((f) => ({ ...f, path: `${prefix}${f.path}` }));
+    return new InvalidInputError(this.code, this.headline, fields, this.listsFields);
+  }
+}
