@@ -25,7 +25,7 @@ export const OS_ENV_KEYS = [
   'LOCALAPPDATA',
 ] as const;
 
-/** Settings the worker and backend validate themselves (SPEC 2); the supervisor passes them on. */
+/** Settings the worker and backend validate themselves (README "Configuration"); the supervisor passes them on. */
 export const SERVICE_SETTING_KEYS = [
   'TASKDOCK_WORKFLOWS',
   'TASKDOCK_CONCURRENCY',

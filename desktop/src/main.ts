@@ -148,7 +148,7 @@ function showMainWindow(td: Taskdock) {
   window.on('closed', () => {
     mainWindow = undefined;
   });
-  // A fresh one-time sign-in link for every window (SPEC 1).
+  // A fresh one-time sign-in link for every window (docs/desktop.md).
   void window.loadURL(td.signInUrl());
 }
 
@@ -197,7 +197,7 @@ function watchForGivenUp(td: Taskdock) {
 }
 
 async function main() {
-  // The same folder the headless runner and the backend use by default (SPEC 1).
+  // The same folder the headless runner and the backend use by default (docs/desktop.md).
   app.setPath('userData', path.join(app.getPath('appData'), 'Taskdock'));
   if (!app.requestSingleInstanceLock()) {
     app.quit();

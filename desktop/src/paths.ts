@@ -66,13 +66,15 @@ export function detectLayout(moduleUrl: string): Layout {
   return { kind: 'built', repoRoot: findRepoRoot(file) };
 }
 
-/** The UI's static export for the backend to serve, if there is one in this layout. */
-export function defaultUiDir(layout: Layout): string | undefined {
-  const dir =
-    layout.kind === 'packaged'
-      ? path.join(layout.resourcesPath, 'ui')
-      : path.join(layout.repoRoot, 'frontend', 'out');
-  return fs.existsSync(path.join(dir, 'index.html')) ? dir : undefined;
+/**
+ * Where this layout's UI static export is (or will be: `npm run build:frontend` writes
+ * frontend/out). Given even before it is built, so the backend shows its "UI not built" page,
+ * and the UI as soon as the build appears, instead of a bare 404 for `/`.
+ */
+export function defaultUiDir(layout: Layout): string {
+  return layout.kind === 'packaged'
+    ? path.join(layout.resourcesPath, 'ui')
+    : path.join(layout.repoRoot, 'frontend', 'out');
 }
 
 /** The OS app-data directory, the same one Electron's `userData` resolves to for "Taskdock". */
@@ -91,6 +93,7 @@ export const dataPaths = (dataDir: string) => ({
   runtime: path.join(dataDir, 'runtime.json'),
   token: path.join(dataDir, 'token'),
   lock: path.join(dataDir, 'supervisor.lock'),
+  backendPort: path.join(dataDir, 'backend-port'),
 });
 
 /** The command and arguments that run the worker or backend entry in this layout. */

@@ -9,7 +9,7 @@ export interface RuntimeSupervisor {
   readonly startTime: string | null;
 }
 
-/** `<dataDir>/runtime.json` (SPEC 1): how to reach the running Taskdock. */
+/** `<dataDir>/runtime.json` (docs/desktop.md): how to reach the running Taskdock. */
 export interface RuntimeInfo {
   readonly apiUrl: string;
   readonly token: string;

@@ -1,4 +1,5 @@
 import type { ServiceName } from '@taskdock/backend/contract';
+import { readLastBackendPort, saveBackendPort } from './backend-port.ts';
 import type { DesktopConfig } from './config.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
 import {
@@ -101,7 +102,10 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
     writes = writes.then(() => writeRuntimeFile(paths.runtime, info)).catch(() => {});
   };
 
-  function buildServices(store: LogStore): { specs: ServiceSpec[]; redisUrl: () => string } {
+  function buildServices(
+    store: LogStore,
+    lastBackendPort: number | undefined,
+  ): { specs: ServiceSpec[]; redisUrl: () => string } {
     let redis: RedisService | undefined;
     if (config.redisUrl === undefined) {
       const platform = options.platform ?? process.platform;
@@ -157,8 +161,10 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
     const uiDir = config.serviceSettings.TASKDOCK_UI_DIR ?? defaultUiDir(options.layout);
     backend = createBackendService({
       ...backendCommand,
-      env: () => ({ ...backendCommand.env(), ...(uiDir ? { TASKDOCK_UI_DIR: uiDir } : {}) }),
+      env: () => ({ ...backendCommand.env(), TASKDOCK_UI_DIR: uiDir }),
       port: config.port,
+      lastPort: lastBackendPort,
+      note: (message) => store.system('backend', 'warn', message),
       token,
       readyTimeoutMs: options.readyTimeoutMs?.backend,
       stopGraceMs: options.stopGraceMs?.backend,
@@ -191,7 +197,9 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       token = config.token ?? (await ensureToken(config.dataDir));
       logs = new LogStore({ dir: paths.logs, ...options.logStore });
       logs.system('supervisor', 'info', `starting; data dir ${config.dataDir}`);
-      const { specs, redisUrl } = buildServices(logs);
+      const lastBackendPort =
+        config.port > 0 ? undefined : await readLastBackendPort(paths.backendPort);
+      const { specs, redisUrl } = buildServices(logs, lastBackendPort);
       const sv = new Supervisor({
         services: specs,
         logs,
@@ -206,6 +214,8 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       if (stopRequested) throw new StartupError('supervisor', 'startup was cancelled: stopping');
       await sv.start();
       const apiUrl = (backend as BackendService).url();
+      // Kept for the next start (TASKDOCK_PORT, when set, wins over it).
+      await saveBackendPort(paths.backendPort, Number(new URL(apiUrl).port));
       runtime = {
         apiUrl,
         token,

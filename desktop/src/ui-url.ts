@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { SIGN_IN_QUERY_PARAM, signInMessage } from '@taskdock/backend/contract';
 
 /**
- * The one-time sign-in link of SPEC 1, built in this one place: `<apiUrl>/?login=<nonce>.<sig>`
+ * The one-time sign-in link (docs/desktop.md), built in this one place: `<apiUrl>/?login=<nonce>.<sig>`
  * with sig = base64url(HMAC-SHA256(key = API token, message = `taskdock-login:<nonce>`)).
  * The backend checks it with the token it already has (no state shared with the supervisor,
  * valid across backend restarts), accepts each nonce once, sets the HttpOnly SameSite=Strict

@@ -158,7 +158,7 @@ describe('npm run serve', () => {
         `cycle ${cycle}: ${children.join('; ')}`,
       );
     }
-    assert.deepEqual((await readdir(dir)).sort(), ['logs', 'redis', 'token']);
+    assert.deepEqual((await readdir(dir)).sort(), ['backend-port', 'logs', 'redis', 'token']);
     assert.deepEqual((await readdir(path.join(dir, 'redis'))).sort(), [
       'appendonlydir',
       'dump.rdb',

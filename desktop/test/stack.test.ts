@@ -76,7 +76,7 @@ describe('the stack under the supervisor', () => {
     }
   });
 
-  test('runtime.json and the token are as SPEC 1 says (mode 0600)', async () => {
+  test('runtime.json and the token are as docs/desktop.md says (mode 0600)', async () => {
     const file = path.join(dataDir, 'runtime.json');
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.equal((await stat(path.join(dataDir, 'token'))).mode & 0o777, 0o600);
@@ -108,7 +108,7 @@ describe('the stack under the supervisor', () => {
     assert.notEqual(taskdock.signInUrl(), onDisk.uiUrl, 'each link is new');
   });
 
-  test('redis runs with the configuration SPEC 1 asks for', async () => {
+  test('redis runs with the configuration docs/desktop.md gives', async () => {
     const redis = new URL(runtime.redis.url);
     const target = {
       host: '127.0.0.1',

@@ -11,8 +11,8 @@ import {
   SIGN_IN_QUERY_PARAM,
   signInMessage,
 } from '../contract/index.ts';
-import { TaskdockError } from '../tasks/errors.ts';
 import { PREFIX } from '../tasks/keys.ts';
+import { HttpError } from './http-error.ts';
 import { isLoopbackHost } from './security.ts';
 
 export const DEFAULT_SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -56,7 +56,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const instance = createHmac('sha256', token).update('taskdock-cookie').digest('hex').slice(0, 12);
   const storeDown = (err: unknown) =>
-    new TaskdockError(
+    new HttpError(
       503,
       'SESSION_STORE_UNAVAILABLE',
       `Cannot check the session: Redis is unavailable (${(err as Error).message})`,
@@ -103,6 +103,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     sessions: SessionManager;
   }
+  interface FastifyContextConfig {
+    /**
+     * A page that cannot show yet (the UI is not built) answers false: a sign-in link to it is
+     * left unused, so the same link signs in once the page can show.
+     */
+    signInReady?: () => Promise<boolean>;
+  }
   interface FastifyRequest {
     /** Set by the security hook on authenticated /api requests. */
     auth: 'bearer' | 'cookie' | null;
@@ -126,6 +133,8 @@ export async function registerSessions(
     const params = new URLSearchParams(query);
     const login = params.get(SIGN_IN_QUERY_PARAM);
     if (login === null) return;
+    const ready = request.routeOptions.config.signInReady;
+    if (ready && !(await ready())) return;
     params.delete(SIGN_IN_QUERY_PARAM);
     return signIn(request, reply, sessions, login, path, params);
   });

@@ -105,16 +105,28 @@ const notBuiltPage = (uiDir: string) => `<!doctype html>
 <body style="font:15px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem">
 <h1 style="font-size:1.25rem">The Taskdock UI is not built</h1>
 <p>The API runs, but <code>${uiDir.replace(/[<>&"]/g, '')}</code> holds no UI build.
-Run <code>npm run build:frontend</code> and reload this page.</p>
+Run <code>npm run build:frontend</code> (about a minute), then reload this page: no restart is
+needed, and the sign-in link you opened still works (it is used only once the UI shows).</p>
+<p>Lost the link? A fresh one is in <code>runtime.json</code> in the data directory
+(<code>uiUrl</code>) and in the output of <code>npm run serve</code>; the desktop app signs its
+window in itself.</p>
 </body></html>`;
 
 /**
  * Serves the static export from `uiDir` for every non-API GET, without the token (the files are
  * public). Unknown API paths still get the JSON 404, behind the guard like every API route;
  * unknown pages get the export's 404 page.
+ *
+ * Without a build (a fresh clone) every page is the "UI not built" page, and a sign-in link is
+ * left unused until the build appears. Chosen over building the UI at the first start: a start
+ * stays a few seconds instead of a minute of `next build` that needs the frontend's dev tools
+ * (absent from a package, where the UI is always there), and nothing is built behind the user's
+ * back; the page says the one command to run, and the same link works once it has.
  */
 export async function registerStaticUi(app: FastifyInstance, uiDir: string): Promise<void> {
   const root = path.resolve(uiDir);
+  // The build may appear while the server runs (`npm run build:frontend`): checked per request.
+  const built = () => isFile(path.join(root, 'index.html'));
   await app.register(fastifyStatic, { root, serve: false, dotfiles: 'deny' });
 
   // More specific than `/*`, so the router sends unknown API paths here, and they are not public.
@@ -122,7 +134,8 @@ export async function registerStaticUi(app: FastifyInstance, uiDir: string): Pro
   app.all('/api', { schema: { hide: true } }, apiNotFound);
   app.all('/api/*', { schema: { hide: true } }, apiNotFound);
 
-  app.get('/*', { ...PUBLIC_ROUTE, schema: { hide: true } }, async (request, reply) => {
+  const route = { config: { ...PUBLIC_ROUTE.config, signInReady: built }, schema: { hide: true } };
+  app.get('/*', route, async (request, reply) => {
     const urlPath = request.url.split('?')[0] ?? '/';
     const relative = uiRelativePath(urlPath);
     if (relative === null || namesApi(relative)) return reply.callNotFound();
@@ -131,7 +144,7 @@ export async function registerStaticUi(app: FastifyInstance, uiDir: string): Pro
       uiHeaders(reply, file);
       return reply.sendFile(file, { cacheControl: false });
     }
-    if (!(await isFile(path.join(root, 'index.html')))) {
+    if (!(await built())) {
       return reply
         .status(503)
         .header('cache-control', 'no-store')

@@ -33,3 +33,13 @@ export async function isListening(
     socket.once('error', () => done(false));
   });
 }
+
+/** Whether this process could listen on host:port right now (nothing else has bound it). */
+export async function canListen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const server = net.createServer();
+  server.unref();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogStore } from './logs.ts';
-import { freePort } from './ports.ts';
+import { canListen, freePort } from './ports.ts';
 import { commandLine, isAlive, killTree, waitForExit } from './process-tree.ts';
 import { type RedisTarget, ReplyError, redisPing, redisShutdown } from './redis-client.ts';
 import {
@@ -283,6 +283,10 @@ export function createWorkerService(options: NodeServiceOptions): ServiceSpec {
 export interface BackendServiceOptions extends NodeServiceOptions {
   /** TASKDOCK_PORT; 0 picks a free port once and keeps it across restarts. */
   readonly port: number;
+  /** The port of the previous run (`<dataDir>/backend-port`), tried first when port is 0. */
+  readonly lastPort?: number | undefined;
+  /** Where a note about the port choice goes (the supervisor's log). */
+  readonly note?: (message: string) => void;
   readonly token: string;
   /** Called right after each spawn: the supervisor's side of the IPC channel. */
   readonly attach?: (run: ServiceRun) => void;
@@ -305,8 +309,18 @@ export function createBackendService(options: BackendServiceOptions): BackendSer
     describe: () => `http://${HOST}:${port}`,
     async prepare({ restart, attempt }) {
       // Kept across restarts, so an open window or a printed sign-in link keeps working.
-      if (port === undefined || (!fixedPort && !restart && attempt > 1))
+      if (port === undefined && !fixedPort && options.lastPort !== undefined) {
+        if (await canListen(options.lastPort, HOST)) port = options.lastPort;
+        else {
+          port = await freePort(HOST);
+          options.note?.(
+            `port ${options.lastPort} of the last run is taken by another program; using ${port} ` +
+              '(open tabs and bookmarks need the new address)',
+          );
+        }
+      } else if (port === undefined || (!fixedPort && !restart && attempt > 1)) {
         port = await freePort(HOST);
+      }
       return {
         command: options.command,
         args: options.args,
