@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Arch, build, Platform } from 'electron-builder';
+import { electronDistProblem } from './lib/electron-dist.ts';
 import { sha256File } from './lib/fetch-verified.ts';
 import { isTarget, REDIS_DIR, type RedisLock, ROOT } from './lib/redis-manifest.ts';
 
@@ -55,21 +56,33 @@ async function checkInputs(target: string): Promise<string[]> {
   return problems;
 }
 
+/** A download that failed for want of network says what to do instead of a raw socket error. */
+function offlineHint(err: Error, localElectron: boolean): Error {
+  const offline = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH/.test(
+    `${err.message} ${(err as { code?: string }).code ?? ''}`,
+  );
+  if (!offline) return err;
+  const what = localElectron
+    ? `the installer tools could not be downloaded (${err.message.split('\n')[0]}): \`dist\` needs network; \`dist:dir\` works offline with TASKDOCK_ELECTRON_DIST`
+    : `Electron could not be downloaded (${err.message.split('\n')[0]}): without network, set TASKDOCK_ELECTRON_DIST to an unpacked Electron build (or its zip) of the version in desktop/package.json`;
+  return new Error(what);
+}
+
 async function main(): Promise<void> {
   const arch = values.arch as string;
   if (arch !== 'x64' && arch !== 'arm64')
     throw new Error(`--arch must be x64 or arm64, got ${arch}`);
   const target = `${process.platform}-${arch}`;
   const problems = await checkInputs(target);
+  const electronDist = process.env.TASKDOCK_ELECTRON_DIST;
+  const electronProblem = electronDist && electronDistProblem(electronDist, { zipAllowed: true });
+  if (electronProblem) problems.push(electronProblem);
   if (problems.length > 0)
     throw new Error(`cannot package ${target}:\n  - ${problems.join('\n  - ')}`);
 
   const config: Record<string, unknown> = {};
-  const electronDist = process.env.TASKDOCK_ELECTRON_DIST;
   if (electronDist) {
     const resolved = path.resolve(electronDist);
-    if (!existsSync(resolved))
-      throw new Error(`TASKDOCK_ELECTRON_DIST=${electronDist} does not exist`);
     config.electronDist = resolved;
     console.log(`dist: using the Electron build at ${resolved} (TASKDOCK_ELECTRON_DIST)`);
   } else {
@@ -83,6 +96,8 @@ async function main(): Promise<void> {
     targets: Platform.current().createTarget(values.dir ? 'dir' : undefined, Arch[arch]),
     config,
     publish: 'never',
+  }).catch((err: Error) => {
+    throw offlineHint(err, electronDist !== undefined);
   });
   console.log(`dist: ${target} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const a of artifacts) console.log(`dist:   ${path.relative(ROOT, a)}`);

@@ -134,6 +134,12 @@ export async function checkBundledRedis(
   const redisDir = path.join(resources, 'redis');
   const binary = path.join(redisDir, EXE);
   const all = redisServersUnder(resources);
+  if (all.length === 0) {
+    fail(
+      `${resources} holds no redis-server: not a finished dist:dir. Run npm run dist:dir first ` +
+        '(it builds the bundled redis-server and the app), then npm run smoke:package',
+    );
+  }
   if (all.length !== 1 || all[0] !== binary) {
     fail(`expected exactly ${binary}, found ${all.length}: ${all.join(', ') || 'none'}`);
   }

@@ -5,46 +5,54 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { findRepoRoot } from './paths.ts';
+import { ELECTRON_NODE_TARGET } from './lib/bundles.ts';
+import { electronDistProblem, electronExecutable } from './lib/electron-dist.ts';
+import { ROOT } from './lib/redis-manifest.ts';
 
-const repoRoot = findRepoRoot(import.meta.url);
-const outfile = path.join(repoRoot, 'desktop', 'dist', 'electron', 'main.mjs');
+const outfile = path.join(ROOT, 'desktop', 'dist', 'electron', 'main.mjs');
 
-/** Electron's binary, or undefined with the reason (its download is skipped in some setups). */
+/**
+ * TASKDOCK_ELECTRON_DIST, else the binary the electron package downloaded. Never `require`
+ * ('electron'): with no binary it starts a download, which hangs offline.
+ */
 function electronBinary(): { path?: string; problem?: string } {
-  try {
-    const binary = createRequire(path.join(repoRoot, 'desktop', 'package.json'))(
-      'electron',
-    ) as string;
-    return existsSync(binary) ? { path: binary } : { problem: `${binary} does not exist` };
-  } catch (err) {
-    return { problem: (err as Error).message };
+  const local = process.env.TASKDOCK_ELECTRON_DIST;
+  if (local) {
+    const problem = electronDistProblem(local, { zipAllowed: false });
+    return problem ? { problem } : { path: electronExecutable(path.resolve(local)) };
   }
+  const electronDir = path.dirname(
+    createRequire(path.join(ROOT, 'desktop', 'package.json')).resolve('electron/package.json'),
+  );
+  const binary = electronExecutable(path.join(electronDir, 'dist'));
+  return existsSync(binary) ? { path: binary } : { problem: `${binary} does not exist` };
 }
 
 const electron = electronBinary();
 if (!electron.path) {
   console.error(
     [
-      'Cannot start the desktop app: the Electron binary is not installed.',
+      'Cannot start the desktop app: no Electron binary.',
       `  (${electron.problem})`,
       'Its download was skipped (ELECTRON_SKIP_BINARY_DOWNLOAD) or failed. Either:',
       '  - with network access: node node_modules/electron/install.js',
-      '  - or point ELECTRON_OVERRIDE_DIST_PATH at a folder holding an Electron 41 build.',
+      '  - or set TASKDOCK_ELECTRON_DIST to an unpacked Electron build of the version in',
+      '    desktop/package.json (the same variable `npm run dist:dir` uses offline).',
       '`npm run serve` runs the same supervisor and services without Electron.',
     ].join('\n'),
   );
   process.exit(1);
 }
 
-// One ESM file; electron is provided by the runtime, tree-kill stays a normal dependency.
+// One ESM file for Electron's own Node; electron is provided by the runtime, tree-kill stays a
+// normal dependency.
 await build({
-  entryPoints: [path.join(repoRoot, 'desktop', 'src', 'main.ts')],
+  entryPoints: [path.join(ROOT, 'desktop', 'src', 'main.ts')],
   outfile,
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  target: ELECTRON_NODE_TARGET,
   external: ['electron', 'tree-kill'],
   sourcemap: true,
   logLevel: 'warning',
