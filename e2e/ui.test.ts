@@ -282,6 +282,8 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
       await card.locator('.badge', { hasText: 'running' }).waitFor();
       await card.getByText(String(stack.runtime.pids[name]), { exact: true }).waitFor();
     }
+    // /api/services does not say where redis-server came from, so the page claims nothing.
+    assert.doesNotMatch(await page.locator('main').innerText(), /bundled/i);
     await screenshots(page, 'services');
   });
 

@@ -19,7 +19,7 @@ import { Loading } from './ui/spinner';
 const LAST_LINES = 8;
 
 const DESCRIPTIONS: Record<ServiceInfo['name'], string> = {
-  redis: 'The bundled redis-server: queues, task state, events',
+  redis: 'redis-server: queues, task state, events',
   worker: 'Runs the tasks of the workflows it serves',
   backend: 'The HTTP API and this UI',
 };

@@ -286,7 +286,7 @@ export function checkValue(schema: JsonSchema, value: unknown): string | null {
   }
   const types = typesOf(schema);
   if (types.length > 0 && !types.some((t) => hasType(value, t))) {
-    return `must be ${types.map(article).join(' or ')}`;
+    return `must be ${types.map(singular).join(' or ')}`;
   }
   if (typeof value === 'string') {
     if (schema.minLength !== undefined && value.length < schema.minLength) {
@@ -386,26 +386,36 @@ function hasType(value: unknown, type: string): boolean {
   }
 }
 
-const article = (type: string) =>
+const singular = (type: string) =>
   ({ integer: 'a whole number', array: 'a list', object: 'an object', null: 'null' })[type] ??
   `a ${type}`;
+const pluralNoun = (type: string) =>
+  ({ integer: 'whole numbers', array: 'lists', object: 'objects', null: 'nulls' })[type] ??
+  `${type}s`;
 
 function describeUnion(branches: JsonSchema[]): string {
   return `must be ${branches.map(describeType).join(' or ')}`;
 }
 
 export function describeType(schema: JsonSchema): string {
+  return describeAs(schema, singular);
+}
+
+// Items of a list read in the plural, the range after the noun: "a list of whole numbers from 100 to 599".
+function describeAs(schema: JsonSchema, noun: (type: string) => string): string {
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   const types = typesOf(schema);
   if (types.includes('array') && schema.items)
-    return `a list of ${describeType(schema.items).replace(/^an? /, '')}s`;
+    return `${noun === singular ? 'a list' : 'lists'} of ${describeAs(schema.items, pluralNoun)}`;
   const range =
     schema.minimum !== undefined && schema.maximum !== undefined
       ? ` from ${schema.minimum} to ${schema.maximum}`
       : '';
   if (types.length === 0)
-    return schema.anyOf ? schema.anyOf.map(describeType).join(' or ') : 'any JSON value';
-  return `${types.map(article).join(' or ')}${range}`;
+    return schema.anyOf
+      ? schema.anyOf.map((branch) => describeAs(branch, noun)).join(' or ')
+      : 'any JSON value';
+  return `${types.map(noun).join(' or ')}${range}`;
 }
 
 function describePattern(pattern: string): string {

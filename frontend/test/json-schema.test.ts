@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   checkValue,
+  describeType,
   fieldForPath,
   formFields,
   type JsonSchema,
@@ -147,5 +148,24 @@ describe('params form from a JSON Schema', () => {
     );
     assert.equal(checkValue({ type: 'array', minItems: 1 }, []), 'needs at least 1 item');
     assert.equal(checkValue({ const: 'GET' }, 'PUT'), 'must be "GET"');
+  });
+});
+
+describe('type descriptions in hints', () => {
+  test('a list of integers with a range reads as plain English', () => {
+    const statuses: JsonSchema = {
+      type: 'array',
+      items: { type: 'integer', minimum: 100, maximum: 599 },
+    };
+    assert.equal(describeType(statuses), 'a list of whole numbers from 100 to 599');
+    assert.equal(describeType({ type: 'array', items: { type: 'string' } }), 'a list of strings');
+    assert.equal(
+      describeType({ type: 'array', items: { type: 'array', items: { type: 'object' } } }),
+      'a list of lists of objects',
+    );
+    assert.equal(
+      describeType({ type: 'integer', minimum: 1, maximum: 5 }),
+      'a whole number from 1 to 5',
+    );
   });
 });

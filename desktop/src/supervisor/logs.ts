@@ -40,6 +40,16 @@ const REDIS_LEVELS: Record<string, ServiceLogLevel> = {
   '*': 'info',
   '#': 'warn',
 };
+// redis marks its ordinary start and stop notices with `#` (warning) too; they are not warnings.
+const REDIS_NOTICES = [
+  'oO0OoO0OoO0Oo Redis is starting',
+  'Redis version=',
+  'Configuration loaded',
+  'Server initialized',
+  'Ready to accept connections',
+  'User requested shutdown',
+  'Redis is now ready to exit',
+];
 const PINO_NOISE = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'service', 'v']);
 
 interface Parsed {
@@ -78,7 +88,9 @@ export function parseLine(raw: string, stream: LogStream): Parsed {
   }
   const redis = REDIS_LINE.exec(line);
   if (redis?.[1] && redis[2] !== undefined) {
-    return { level: REDIS_LEVELS[redis[1]] ?? 'info', text: redis[2] };
+    const text = redis[2];
+    const notice = REDIS_NOTICES.some((start) => text.startsWith(start));
+    return { level: notice ? 'info' : (REDIS_LEVELS[redis[1]] ?? 'info'), text };
   }
   return { level: stream === 'stderr' ? 'error' : 'info', text: line };
 }

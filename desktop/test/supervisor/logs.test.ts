@@ -46,6 +46,22 @@ describe('parseLine', () => {
     );
   });
 
+  test("redis' ordinary start and stop notices read as info, real warnings stay warn", () => {
+    const at = (text: string) =>
+      parseLine(`1:C 01 Jan 2025 10:00:00.123 # ${text}`, 'stdout').level;
+    for (const notice of [
+      'oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo',
+      'Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid=1, just started',
+      'Configuration loaded',
+      'Server initialized',
+      'User requested shutdown...',
+      'Redis is now ready to exit, bye bye...',
+    ]) {
+      assert.equal(at(notice), 'info', notice);
+    }
+    assert.equal(at('WARNING Memory overcommit must be enabled!'), 'warn');
+  });
+
   test('plain lines: info on stdout, error on stderr; JSON without a level stays plain', () => {
     assert.deepEqual(parseLine('hello', 'stdout'), { level: 'info', text: 'hello' });
     assert.equal(parseLine('TypeError: x is not a function', 'stderr').level, 'error');
