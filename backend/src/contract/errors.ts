@@ -15,3 +15,7 @@ export type FieldError = Static<typeof FieldError>;
 
 /** One key as a segment of a JSON pointer (RFC 6901: `~` → `~0`, `/` → `~1`). */
 export const pointerSegment = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** Field errors in one line, as error messages end with them: `/params/ms is required; …`. */
+export const describeFieldErrors = (fields: readonly FieldError[]) =>
+  fields.map((f) => `${f.path} ${f.message}`).join('; ');

@@ -1,4 +1,4 @@
-import type { FieldError } from '../contract/index.ts';
+import { describeFieldErrors, type FieldError } from '../contract/index.ts';
 
 /**
  * What the engine throws when a request cannot be done. It knows nothing of HTTP: the API maps
@@ -38,9 +38,6 @@ export class ConflictError extends EngineError {
   }
 }
 
-const describeFields = (fields: readonly FieldError[]) =>
-  fields.map((f) => `${f.path} ${f.message}`).join('; ');
-
 /**
  * The input is wrong; `fields` say where, with JSON-pointer paths relative to the input the
  * engine was given (`/params/ms`, `/tasks/3/workflow`, `/pattern`).
@@ -54,7 +51,7 @@ export class InvalidInputError extends EngineError {
     /** Whether the message ends with the fields (`headline: /params/ms is required; …`). */
     readonly listsFields = false,
   ) {
-    super(code, listsFields ? `${headline}: ${describeFields(fields)}` : headline);
+    super(code, listsFields ? `${headline}: ${describeFieldErrors(fields)}` : headline);
   }
 
   /** The same error about an input nested at `prefix` (e.g. `/tasks/3`, or `/body` for HTTP). */

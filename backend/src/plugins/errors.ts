@@ -1,7 +1,12 @@
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorBody, type FieldError, patternMessage } from '../contract/index.ts';
+import {
+  describeFieldErrors,
+  type ErrorBody,
+  type FieldError,
+  patternMessage,
+} from '../contract/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../engine/errors.ts';
 import type { HttpLimits } from '../http-limits.ts';
 import { HttpError } from './http-error.ts';
@@ -63,10 +68,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
           message: plain ?? v.message ?? 'is invalid',
         };
       });
-      const summary = details.map((d) => `${d.path} ${d.message}`).join('; ');
       return reply
         .status(400)
-        .send(errorBody('VALIDATION_FAILED', `Invalid request: ${summary}`, details));
+        .send(
+          errorBody(
+            'VALIDATION_FAILED',
+            `Invalid request: ${describeFieldErrors(details)}`,
+            details,
+          ),
+        );
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
