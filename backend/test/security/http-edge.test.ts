@@ -72,6 +72,10 @@ describe('the HTTP edge: limits, timeouts and error shapes', () => {
   let port: number;
   const extraApps: FastifyInstance[] = [];
 
+  /** A POST /api/tasks with this body, JSON headers and the token unless others are given. */
+  const postTask = (body: string, headers: Record<string, string> = JSON_HEADERS) =>
+    rawRequest(port, { method: 'POST', path: '/api/tasks', headers, body });
+
   /** Another app on the same stack with some limits changed, listening. */
   async function appWith(httpLimits: Partial<HttpLimits>, supervision?: SupervisionSource) {
     const other = await buildApp({ ...stack.app.deps, httpLimits, supervision });
@@ -172,21 +176,19 @@ describe('the HTTP edge: limits, timeouts and error shapes', () => {
   });
 
   test('a body of another type is a 415, broken JSON a 400, too large a 413', async () => {
-    const post = (headers: Record<string, string>, body: string) =>
-      rawRequest(port, { method: 'POST', path: '/api/tasks', headers, body });
     assertError(
-      asJson(await post({ ...AUTH, 'content-type': 'application/xml' }, '<task/>')),
+      asJson(await postTask('<task/>', { ...AUTH, 'content-type': 'application/xml' })),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
-    assertError(asJson(await post(JSON_HEADERS, '{"workflow":')), 400, 'INVALID_JSON');
+    assertError(asJson(await postTask('{"workflow":')), 400, 'INVALID_JSON');
     assertError(
-      asJson(await post(JSON_HEADERS, '{"workflow":"sleep","params":{"__proto__":{"x":1}}}')),
+      asJson(await postTask('{"workflow":"sleep","params":{"__proto__":{"x":1}}}')),
       400,
       'INVALID_JSON',
     );
     assertError(
-      asJson(await post(JSON_HEADERS, `{"x":"${'a'.repeat(1024 * 1024)}"}`)),
+      asJson(await postTask(`{"x":"${'a'.repeat(1024 * 1024)}"}`)),
       413,
       'PAYLOAD_TOO_LARGE',
     );
@@ -194,14 +196,7 @@ describe('the HTTP edge: limits, timeouts and error shapes', () => {
 
   test('JSON nested past the limit is a 400 naming where, before validation; the server lives', async () => {
     const deep = `{"workflow":"sleep","params":{"ms":1,"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
-    const res = asJson(
-      await rawRequest(port, {
-        method: 'POST',
-        path: '/api/tasks',
-        headers: JSON_HEADERS,
-        body: deep,
-      }),
-    );
+    const res = asJson(await postTask(deep));
     assertError(res, 400, 'JSON_TOO_DEEP');
     // The body is level 1, params 2, x 3: level 65 is 62 arrays into x.
     const [detail] = res.json.error.details as { path: string; message: string }[];
@@ -210,24 +205,10 @@ describe('the HTTP edge: limits, timeouts and error shapes', () => {
 
     // Keys are escaped in the pointer; exactly at the limit is not refused for depth.
     const slashed = `{"params":{"a/b":${'{"k~":'.repeat(MAX_JSON_DEPTH)}1${'}'.repeat(MAX_JSON_DEPTH)}}}`;
-    const named = asJson(
-      await rawRequest(port, {
-        method: 'POST',
-        path: '/api/tasks',
-        headers: JSON_HEADERS,
-        body: slashed,
-      }),
-    );
+    const named = asJson(await postTask(slashed));
     assert.match(named.json.error.details[0].path, /^\/body\/params\/a~1b\/k~0\/k~0/);
     const atLimit = `{"workflow":"sleep","params":{"ms":1,"x":${'['.repeat(MAX_JSON_DEPTH - 2)}${']'.repeat(MAX_JSON_DEPTH - 2)}}}`;
-    const fine = asJson(
-      await rawRequest(port, {
-        method: 'POST',
-        path: '/api/tasks',
-        headers: JSON_HEADERS,
-        body: atLimit,
-      }),
-    );
+    const fine = asJson(await postTask(atLimit));
     assert.notEqual(fine.json.error?.code, 'JSON_TOO_DEEP', JSON.stringify(fine.json));
 
     const health = await rawRequest(port, { method: 'GET', path: '/api/health' });
