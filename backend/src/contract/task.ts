@@ -29,6 +29,33 @@ export const TaskProgress = Type.Object({
 });
 export type TaskProgress = Static<typeof TaskProgress>;
 
+export const ATTEMPT_OUTCOMES = [
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  /** The worker died or lost its lock; the task went back to the queue. */
+  'stalled',
+  /** Handed back by its worker (shutdown, a remote worker's release): no attempt counted. */
+  'released',
+] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** One run of a task by one worker, as the task detail and its timeline show it. */
+export const TaskAttempt = Type.Object({
+  /** 1 for the first run; a stall or release does not count, so a number may repeat. */
+  number: Type.Integer({ minimum: 1 }),
+  workerId: Type.Optional(Type.String()),
+  startedAt: IsoDate,
+  finishedAt: Type.Optional(IsoDate),
+  durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  outcome: Type.Union(ATTEMPT_OUTCOMES.map((o) => Type.Literal(o))),
+  error: Type.Optional(TaskError),
+  /** Params this attempt ran with, when an edit-and-retry changed them. */
+  params: Type.Optional(Type.Unknown()),
+});
+export type TaskAttempt = Static<typeof TaskAttempt>;
+
 export const Task = Type.Object({
   id: Type.String({ description: '<workflow>:<BullMQ job id>' }),
   workflow: Type.String(),
@@ -37,23 +64,32 @@ export const Task = Type.Object({
   progress: TaskProgress,
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(TaskError),
+  /** Attempts counted so far (BullMQ's attemptsMade); `attemptHistory` has each one. */
   attempts: Type.Integer({ minimum: 0 }),
   maxAttempts: Type.Integer({ minimum: 1 }),
+  /** Every run, oldest first; only on `GET /api/tasks/:id`. */
+  attemptHistory: Type.Optional(Type.Array(TaskAttempt)),
   priority: Type.Integer({ minimum: 0 }),
   owner: Type.Optional(Type.String()),
   source: Type.Optional(Type.String()),
+  /** The schedule that created the task (tasks of a cron schedule). */
+  schedule: Type.Optional(Type.String()),
   idempotencyKey: Type.Optional(Type.String()),
   timeoutMs: Type.Optional(Type.Integer()),
   createdAt: IsoDate,
   scheduledFor: Type.Optional(IsoDate),
+  /** Start of the current (or last) attempt. */
   startedAt: Type.Optional(IsoDate),
+  /** Start of the first attempt. */
+  firstStartedAt: Type.Optional(IsoDate),
   finishedAt: Type.Optional(IsoDate),
+  /** Moves on every change, progress included. */
   updatedAt: IsoDate,
 });
 export type Task = Static<typeof Task>;
 
 /** A task as lists show it: everything but the result, which only `GET /api/tasks/:id` returns. */
-export const TaskSummary = Type.Omit(Task, ['result']);
+export const TaskSummary = Type.Omit(Task, ['result', 'attemptHistory']);
 export type TaskSummary = Static<typeof TaskSummary>;
 
 /** Limits shared by the API schema and the engine, so both refuse the same input. */
@@ -154,6 +190,8 @@ export const TaskLogLine = Type.Object({
   ts: IsoDate,
   stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('system')]),
   text: Type.String(),
+  /** The attempt (TaskAttempt.number) that wrote the line. */
+  attempt: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type TaskLogLine = Static<typeof TaskLogLine>;
 
