@@ -62,7 +62,7 @@ function childrenOf(pid: number): number[] {
  * The headless runner under npm (npm → sh → node): npm does not pass SIGTERM on, so the
  * runner itself gets it and stops its services in order.
  */
-function runnerPid(npmPid: number): number | undefined {
+export function runnerPid(npmPid: number): number | undefined {
   let pids = [npmPid];
   for (let depth = 0; depth < 4 && pids.length > 0; depth++) {
     const next = pids.flatMap(childrenOf);

@@ -1,38 +1,14 @@
 // Browser tests of the UI against a real stack (`npm run serve`), driving Debian's Chromium.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/backend/contract';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from './browser.ts';
-import { isRunning, REPO_ROOT, type ServeStack, startServe } from './stack.ts';
-
-const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
-const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
-/** `TASKDOCK_UPDATE_DOCS_SCREENSHOTS=1` also refreshes the README's screenshots. */
-const UPDATE_DOCS = process.env.TASKDOCK_UPDATE_DOCS_SCREENSHOTS === '1';
+import { screenshots } from './page-tools.ts';
+import { isRunning, type ServeStack, startServe } from './stack.ts';
 
 const taskUrl = (id: string) => `/tasks/detail?id=${encodeURIComponent(id)}`;
-
-/** Light and dark screenshots of the current page. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  await mkdir(ARTIFACTS, { recursive: true });
-  // Toasts come and go: keep them out of the pictures.
-  const hideToasts = await page.addStyleTag({ content: '.toasts { visibility: hidden; }' });
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.waitForTimeout(150);
-    const file = path.join(ARTIFACTS, `${name}-${scheme}.png`);
-    await page.screenshot({ path: file });
-    if (UPDATE_DOCS && (name === 'dashboard' || name === 'task-detail')) {
-      await mkdir(DOCS_SCREENSHOTS, { recursive: true });
-      await copyFile(file, path.join(DOCS_SCREENSHOTS, `${name}-${scheme}.png`));
-    }
-  }
-  await page.emulateMedia({ colorScheme: null });
-  await hideToasts.evaluate((el) => (el as Element).remove());
-}
 
 /** Nothing wider than the window: every page reads at 1024 px. */
 async function assertNoHorizontalOverflow(page: Page, label: string): Promise<void> {
@@ -201,6 +177,13 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
     await go(taskUrl(task.id));
     await badge('running').waitFor();
     await page.getByRole('button', { name: 'Cancel' }).click();
+    // Asks first: keeping it keeps it running.
+    const confirm = page.getByRole('dialog', { name: `Cancel task ${task.id}?` });
+    await confirm.getByRole('button', { name: 'Keep task' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    assert.equal((await waitForStatus(task.id, ['running'])).status, 'running');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.getByRole('button', { name: 'Cancel task' }).click();
     await badge('cancelled').waitFor();
     assert.equal((await waitForStatus(task.id, ['cancelled'])).status, 'cancelled');
 
@@ -222,6 +205,10 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
     await page
       .getByRole('toolbar', { name: 'Selected tasks' })
       .getByRole('button', { name: /Cancel/ })
+      .click();
+    await page
+      .getByRole('dialog', { name: 'Cancel 2 tasks?' })
+      .getByRole('button', { name: 'Cancel 2 tasks' })
       .click();
     await page.getByText('Cancelled 2 tasks').waitFor();
     await Promise.all([waitForStatus(a.id, ['cancelled']), waitForStatus(b.id, ['cancelled'])]);
@@ -247,7 +234,7 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
     await badge('failed').waitFor();
     await page.getByText('first try failed').first().waitFor();
     await screenshots(page, 'task-failed');
-    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
     await badge('completed').waitFor({ timeout: 15_000 });
     await page.getByRole('log', { name: 'Task log' }).getByText('second try').waitFor();
   });
@@ -416,6 +403,7 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
         '/',
         '/tasks',
         '/tasks/new',
+        '/schedules',
         '/services',
         '/logs',
         taskUrl(body.items[0]?.id ?? ''),

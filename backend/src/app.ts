@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { StoreInfo } from './contract/index.ts';
 import type { TaskEngine } from './engine/task-engine.ts';
 import { type HttpLimits, resolveHttpLimits } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
@@ -10,15 +11,23 @@ import { registerQueryNumbers } from './plugins/query-numbers.ts';
 import { httpServerOptions, registerRequestLimits } from './plugins/request-limits.ts';
 import { registerSecurity } from './plugins/security.ts';
 import { createSessionManager, registerSessions, type SessionManager } from './plugins/session.ts';
+import { createRedisSessionStore } from './plugins/session-store.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
+import type { LeaseEngine } from './remote/lease-engine.ts';
+import commRoutes from './routes/comm/index.ts';
 import eventRoutes from './routes/events/index.ts';
 import healthRoutes from './routes/health/index.ts';
+import leaseRoutes from './routes/leases/index.ts';
 import logRoutes from './routes/logs/index.ts';
+import queueRoutes from './routes/queues/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import serviceRoutes from './routes/services/index.ts';
 import statsRoutes from './routes/stats/index.ts';
+import taskActionRoutes from './routes/tasks/bulk-actions.ts';
 import taskRoutes from './routes/tasks/index.ts';
+import workerTokenRoutes from './routes/worker-tokens/index.ts';
 import workflowRoutes from './routes/workflows/index.ts';
+import remoteWorkflowRoutes from './routes/workflows/remote.ts';
 import type { SupervisionSource } from './supervision/ipc-supervision.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -27,19 +36,27 @@ export interface AppDeps {
   readonly token: string;
   /** What every task route calls; routes never reach Redis or BullMQ themselves. */
   readonly engine: TaskEngine;
-  /** Redis for the browser sessions (see `sessions`). */
-  readonly redis: Redis;
+  /** Redis for the browser sessions when `sessions` is omitted; memory mode has none. */
+  readonly redis?: Redis;
+  /** Where tasks live and why (readiness, metrics); omitted: Redis. */
+  readonly store?: StoreInfo;
   readonly metrics: Metrics;
   /** A pino logger; omitted, the app logs nothing (tests). */
   readonly logger?: FastifyBaseLogger;
   /** The supervisor's services and logs; omitted, /api/services and /api/logs say "not supervised". */
   readonly supervision?: SupervisionSource;
-  /** Browser sign-in; omitted, one is made on `redis` (the usual case). */
+  /** Browser sign-in; omitted, one is made on `redis`. */
   readonly sessions?: SessionManager;
   /** The Next.js static export to serve at `/`; omitted, only the API runs. */
   readonly uiDir?: string;
   /** Overrides of the HTTP edge's limits (`DEFAULT_HTTP_LIMITS`); tests use small ones. */
   readonly httpLimits?: Partial<HttpLimits>;
+  /** Remote workers (worker tokens, declarations, leases); omitted, those routes answer 501. */
+  readonly leases?: LeaseEngine;
+  /** Host names answered beside loopback (serving beyond loopback, serving.ts). */
+  readonly allowedHosts?: readonly string[];
+  /** Serve https with this PEM certificate and key (TASKDOCK_TLS_CERT / TASKDOCK_TLS_KEY). */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 declare module 'fastify' {
@@ -54,6 +71,7 @@ declare module 'fastify' {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = resolveHttpLimits(deps.httpLimits);
   const app = Fastify({
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     ...httpServerOptions(limits),
@@ -68,10 +86,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerErrorHandling(app);
   registerQueryNumbers(app);
-  const sessions = deps.sessions ?? createSessionManager({ redis: deps.redis, token: deps.token });
+  const sessions = deps.sessions ?? redisSessions(deps);
   // Cookies are parsed before the security hook runs, so it can accept a session.
   await registerSessions(app, sessions);
-  registerSecurity(app, { token: deps.token, sessions });
+  registerSecurity(app, {
+    token: deps.token,
+    sessions,
+    ...(deps.leases ? { workerTokens: deps.leases } : {}),
+    ...(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}),
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Taskdock API', version: '0.1.0' },
@@ -81,7 +104,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { prefix: '/api/health' });
   await app.register(workflowRoutes, { prefix: '/api/workflows' });
+  await app.register(remoteWorkflowRoutes, { prefix: '/api/workflows' });
+  await app.register(workerTokenRoutes, { prefix: '/api/worker-tokens' });
+  await app.register(leaseRoutes, { prefix: '/api/leases' });
+  await app.register(commRoutes, { prefix: '/api/comm' });
   await app.register(taskRoutes, { prefix: '/api/tasks' });
+  await app.register(taskActionRoutes, { prefix: '/api/tasks' });
+  await app.register(queueRoutes, { prefix: '/api/queues' });
   await app.register(serviceRoutes, { prefix: '/api/services' });
   await app.register(logRoutes, { prefix: '/api/logs' });
   await app.register(scheduleRoutes, { prefix: '/api/schedules' });
@@ -93,4 +122,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.uiDir) await registerStaticUi(app, deps.uiDir);
   return app;
+}
+
+function redisSessions(deps: AppDeps): SessionManager {
+  if (!deps.redis) throw new Error('buildApp needs `sessions` or `redis` for browser sign-in');
+  return createSessionManager({ store: createRedisSessionStore(deps.redis), token: deps.token });
 }

@@ -1,15 +1,24 @@
 import os from 'node:os';
 import path from 'node:path';
+import { MEMORY_MAX_TASKS, STORE_MODES, type StoreInfo } from './contract/index.ts';
+import { loadServing, type Serving } from './serving.ts';
 
 export interface Config {
   /** Redis data, logs, runtime.json and the persisted token live here. */
   readonly dataDir: string;
+  /** Where tasks live and why (TASKDOCK_STORE; the supervisor passes its reason on). */
+  readonly store: StoreInfo;
+  /** TASKDOCK_REDIS_URL; empty in memory mode. */
   readonly redisUrl: string;
+  /** Memory mode: finished tasks kept at most (the oldest finished go first). */
+  readonly memoryMaxTasks: number;
   readonly port: number;
   /** Undefined: the server reads or creates `<dataDir>/token`. */
   readonly token: string | undefined;
   /** Globs of workflow names this worker serves. */
   readonly workflows: readonly string[];
+  /** Folders of workflow files (TASKDOCK_WORKFLOWS_PATH; default `<dataDir>/workflows`). */
+  readonly workflowsPath: readonly string[];
   readonly concurrency: number;
   readonly maxPerOwner: number;
   readonly retentionDays: number;
@@ -30,6 +39,12 @@ export interface Config {
   readonly maxLogLineBytes: number;
   /** Bytes of an `http` task's response body that are read; reading stops there. */
   readonly maxHttpBodyBytes: number;
+  /** A remote worker's lease lasts this long from its last heartbeat (TASKDOCK_LEASE_MS). */
+  readonly leaseMs: number;
+  /** Lease expiries after which a task fails with STALLED (TASKDOCK_MAX_STALLS). */
+  readonly maxStalls: number;
+  /** Bind address, allowed host names, TLS (serving.ts). */
+  readonly serving: Serving;
 }
 
 export class ConfigError extends Error {
@@ -68,10 +83,13 @@ export function loadConfig(env: Env): Config {
   };
 
   const redisUrl = env.TASKDOCK_REDIS_URL ?? '';
+  const store = storeChoice(env, redisUrl, problems);
   if (!redisUrl) {
-    problems.push(
-      'TASKDOCK_REDIS_URL is required (redis://[:password@]host:port); the supervisor sets it',
-    );
+    if (store.mode === 'redis') {
+      problems.push(
+        'TASKDOCK_REDIS_URL is required with TASKDOCK_STORE=redis (redis://[:password@]host:port); the supervisor sets it',
+      );
+    }
   } else {
     try {
       const url = new URL(redisUrl);
@@ -123,9 +141,27 @@ export function loadConfig(env: Env): Config {
     problems.push(`TASKDOCK_DATA_DIR must be an absolute path, got "${dataDir}"`);
   }
 
+  // A path list, as PATH is (`:`; `;` on Windows).
+  const workflowsPath = env.TASKDOCK_WORKFLOWS_PATH
+    ? env.TASKDOCK_WORKFLOWS_PATH.split(path.delimiter).filter(Boolean)
+    : [path.join(dataDir, 'workflows')];
+  for (const folder of env.TASKDOCK_WORKFLOWS_PATH ? workflowsPath : []) {
+    if (!path.isAbsolute(folder)) {
+      problems.push(`TASKDOCK_WORKFLOWS_PATH must list absolute paths, got "${folder}"`);
+    }
+  }
+
   const config: Config = {
     dataDir,
+    workflowsPath,
+    store,
     redisUrl,
+    memoryMaxTasks: int(
+      'TASKDOCK_MEMORY_MAX_TASKS',
+      MEMORY_MAX_TASKS.default,
+      MEMORY_MAX_TASKS.min,
+      MEMORY_MAX_TASKS.max,
+    ),
     port: int('TASKDOCK_PORT', 0, 0, 65535),
     token,
     workflows,
@@ -141,7 +177,34 @@ export function loadConfig(env: Env): Config {
     maxLogLines: int('TASKDOCK_MAX_LOG_LINES', 5000, 1, 100_000),
     maxLogLineBytes: int('TASKDOCK_MAX_LOG_LINE_BYTES', 8192, 256, 1024 * 1024),
     maxHttpBodyBytes: int('TASKDOCK_MAX_HTTP_BODY_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+    leaseMs: int('TASKDOCK_LEASE_MS', 30_000, 200, 3_600_000),
+    maxStalls: int('TASKDOCK_MAX_STALLS', 3, 1, 100),
+    serving: loadServing(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * TASKDOCK_STORE: `redis` needs TASKDOCK_REDIS_URL; `memory` refuses one (a Redis given is
+ * never ignored); `auto` (the default) is Redis when a URL is given, else memory. The
+ * supervisor, which knows why it chose memory, says so in TASKDOCK_STORE_REASON.
+ */
+function storeChoice(env: Env, redisUrl: string, problems: string[]): StoreInfo {
+  const raw = env.TASKDOCK_STORE || 'auto';
+  const given = env.TASKDOCK_STORE_REASON?.trim().slice(0, 1000) || undefined;
+  if (raw !== 'auto' && !(STORE_MODES as readonly string[]).includes(raw)) {
+    problems.push(`TASKDOCK_STORE must be one of redis, memory, auto, got "${raw}"`);
+  }
+  if (raw === 'memory' && redisUrl) {
+    problems.push(
+      'TASKDOCK_STORE=memory and TASKDOCK_REDIS_URL contradict each other: unset one of them',
+    );
+  }
+  if (raw === 'memory') return { mode: 'memory', reason: given ?? 'TASKDOCK_STORE=memory' };
+  if (raw === 'redis' || redisUrl) {
+    const why = raw === 'redis' ? 'TASKDOCK_STORE=redis' : 'TASKDOCK_REDIS_URL is set';
+    return { mode: 'redis', reason: given ?? why };
+  }
+  return { mode: 'memory', reason: given ?? 'TASKDOCK_REDIS_URL is not set' };
 }

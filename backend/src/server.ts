@@ -1,16 +1,28 @@
-// ENTRY: the API process. Config → Redis → engine → buildApp → listen; graceful close.
+// ENTRY: the API process. Config → store (Redis, or memory: no Redis client at all) → engine →
+// buildApp → listen; graceful close.
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { DURABLE_MODE_HINT } from './contract/index.ts';
+import { createMemoryEngine } from './engine/memory/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
+import type { TaskEngine } from './engine/task-engine.ts';
 import { readInheritedSecrets } from './inherited-secrets.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { parentPidFromEnv, watchParent } from './parent-watch.ts';
+import { createSessionManager } from './plugins/session.ts';
+import { createFileSessionStore, createRedisSessionStore } from './plugins/session-store.ts';
 import { redisClientOptions } from './redis-options.ts';
+import { createRedisLeaseEngine } from './remote/redis-lease-engine.ts';
+import { RemoteWorkflows } from './remote/remote-workflows.ts';
+import { readTls } from './serving.ts';
 import { createIpcSupervision } from './supervision/ipc-supervision.ts';
 import { ensureToken } from './token.ts';
 import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.ts';
+import { pickEnv, SHELL_ENV_KEYS } from './workflows/shell.ts';
+import { watchWorkflowFolders } from './workflows/workflow-watcher.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -23,30 +35,93 @@ try {
 }
 
 const logger = createLogger('backend', config.logLevel);
-const redis = new Redis(config.redisUrl, redisClientOptions('taskdock-backend'));
-redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-// The API validates params only; commands run in workers, so the shell env here is empty.
-const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: {} }));
-// Scrapes read the engine's stats; durations come from the tasks its relay sees finish.
-const metrics = createMetrics({ stats: () => engine.stats(), ping: () => engine.ping() });
-const engine = await createRedisEngine({
-  redis,
+const { store } = config;
+const memory = store.mode === 'memory';
+if (memory) {
+  logger.warn(
+    { storage_mode: 'memory', reason: store.reason },
+    `storage_mode=memory reason="${store.reason}": tasks live in this process's memory and ` +
+      `vanish when it stops; for durable tasks ${DURABLE_MODE_HINT}`,
+  );
+} else {
+  logger.info({ storage_mode: 'redis', reason: store.reason }, 'storage_mode=redis');
+}
+const redis = memory
+  ? undefined
+  : new Redis(config.redisUrl, redisClientOptions('taskdock-backend'));
+redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+// In Redis mode the API validates params only and commands run in workers (an empty shell env
+// here); in memory mode this process runs the tasks, with the shell env a worker would give.
+const shellEnv = memory ? pickEnv(process.env, SHELL_ENV_KEYS) : {};
+const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: shellEnv }));
+// Workflow files, watched: their params are checked here, and their errors listed.
+const workflowFiles = await watchWorkflowFolders({
+  folders: config.workflowsPath,
   registry,
-  retentionDays: config.retentionDays,
+  load: { baseEnv: shellEnv, processGroups: undefined },
   logger,
-  onFinished: (task) => metrics.observeFinished(task),
 });
+// Scrapes read the engine's stats; durations come from the tasks its relay sees finish.
+const metrics = createMetrics({ stats: () => engine.stats(), ping: () => engine.ping() }, store);
+const onFinished = (task: Parameters<typeof metrics.observeFinished>[0]) =>
+  metrics.observeFinished(task);
+// Remote workflows (Redis only): declared over HTTP, their tasks leased by remote workers.
+const remote = redis ? new RemoteWorkflows(redis, logger) : undefined;
+await remote?.start();
+const engine: TaskEngine = redis
+  ? await createRedisEngine({
+      redis,
+      registry: remote ? remote.withLocal(registry) : registry,
+      ...(remote ? { laterQueues: remote } : {}),
+      retentionDays: config.retentionDays,
+      logger,
+      onFinished,
+    })
+  : await createMemoryEngine({
+      registry,
+      retentionDays: config.retentionDays,
+      logger,
+      concurrency: config.concurrency,
+      maxTasks: config.memoryMaxTasks,
+      onFinished,
+      shellEnv,
+      // Per-owner and per-workflow limits and output caps, as a worker reads them.
+      limits: config,
+    });
+const leases =
+  redis && remote
+    ? await createRedisLeaseEngine({
+        redis,
+        engine,
+        local: registry,
+        remote,
+        config,
+        logger,
+        observer: metrics.leases,
+      })
+    : undefined;
 const token = config.token ?? (await ensureToken(config.dataDir));
+const sessions = createSessionManager({
+  // Memory mode: a small file, so a restart keeps tabs signed in and used links used.
+  store: redis
+    ? createRedisSessionStore(redis)
+    : await createFileSessionStore(path.join(config.dataDir, 'sessions.json')),
+  token,
+});
 // Spawned by the supervisor with an IPC channel: it serves /api/services and /api/logs.
 const supervision = process.send ? createIpcSupervision(process) : undefined;
 const app = await buildApp({
   token,
   engine,
-  redis,
+  sessions,
+  store,
   metrics,
   logger,
   supervision,
   uiDir: config.uiDir,
+  ...(leases ? { leases } : {}),
+  allowedHosts: config.serving.allowedHosts,
+  ...(config.serving.tls ? { https: await readTls(config.serving.tls) } : {}),
 });
 
 let closing = false;
@@ -55,9 +130,12 @@ function close(signal: string) {
   closing = true;
   void (async () => {
     logger.info({ signal }, 'stopping');
+    workflowFiles.close();
     await app.close();
+    await leases?.close();
+    await remote?.stop();
     await engine.close();
-    await redis.quit().catch(() => {});
+    await redis?.quit().catch(() => {});
     supervision?.close();
     process.exit(0);
   })();
@@ -67,8 +145,14 @@ process.on('SIGINT', () => close('SIGINT'));
 watchParent(process, { parentPid: parentPidFromEnv(process.env), stop: close });
 
 try {
-  const address = await app.listen({ host: '127.0.0.1', port: config.port });
-  logger.info({ url: address }, 'backend listening');
+  const address = await app.listen({ host: config.serving.host, port: config.port });
+  logger.info({ url: address, publicUrl: config.serving.publicUrl }, 'backend listening');
+  if (config.serving.plaintextRemote) {
+    logger.warn(
+      { host: config.serving.host },
+      `WARNING: the API is open to other machines WITHOUT TLS (TASKDOCK_ALLOW_PLAINTEXT=1): tokens and task data cross the network in clear; set TASKDOCK_TLS_CERT and TASKDOCK_TLS_KEY`,
+    );
+  }
 } catch (err) {
   logger.fatal({ err }, 'backend failed to listen');
   process.exit(1);

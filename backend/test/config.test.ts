@@ -48,8 +48,11 @@ test('every bad variable is reported at once, by name, with what was expected', 
   }
 });
 
-test('a missing Redis URL says who sets it', () => {
-  assert.throws(() => loadConfig({}), /TASKDOCK_REDIS_URL is required/);
+test('a missing Redis URL with TASKDOCK_STORE=redis says who sets it', () => {
+  assert.throws(
+    () => loadConfig({ TASKDOCK_STORE: 'redis' }),
+    /TASKDOCK_REDIS_URL is required with TASKDOCK_STORE=redis/,
+  );
 });
 
 test('workflow globs and global concurrency parse', () => {
@@ -68,5 +71,19 @@ test('the default data dir is the OS app-data dir Electron uses', () => {
   assert.equal(
     defaultDataDir({}, 'darwin', '/Users/u'),
     '/Users/u/Library/Application Support/Taskdock',
+  );
+});
+
+test('workflow folders: <dataDir>/workflows by default, else the path list, absolute only', () => {
+  assert.deepEqual(loadConfig({ ...base, TASKDOCK_DATA_DIR: '/data' }).workflowsPath, [
+    '/data/workflows',
+  ]);
+  assert.deepEqual(
+    loadConfig({ ...base, TASKDOCK_WORKFLOWS_PATH: '/a/flows:/b/more' }).workflowsPath,
+    ['/a/flows', '/b/more'],
+  );
+  assert.throws(
+    () => loadConfig({ ...base, TASKDOCK_WORKFLOWS_PATH: '/ok:relative/flows' }),
+    /TASKDOCK_WORKFLOWS_PATH must list absolute paths, got "relative\/flows"/,
   );
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MEMORY_MAX_TASKS } from '@taskdock/backend/contract';
 import { defaultDataDir } from './paths.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -28,6 +29,7 @@ export const OS_ENV_KEYS = [
 /** Settings the worker and backend validate themselves (README "Configuration"); the supervisor passes them on. */
 export const SERVICE_SETTING_KEYS = [
   'TASKDOCK_WORKFLOWS',
+  'TASKDOCK_WORKFLOWS_PATH',
   'TASKDOCK_CONCURRENCY',
   'TASKDOCK_MAX_PER_OWNER',
   'TASKDOCK_RETENTION_DAYS',
@@ -35,12 +37,27 @@ export const SERVICE_SETTING_KEYS = [
   'TASKDOCK_LOCK_DURATION_MS',
   'TASKDOCK_SHUTDOWN_GRACE_MS',
   'TASKDOCK_UI_DIR',
+  'TASKDOCK_MEMORY_MAX_TASKS',
+  // Remote workers and serving beyond loopback (docs/remote-workers.md); TLS is not passed on
+  // yet: the supervisor probes its backend over plain http.
+  'TASKDOCK_LEASE_MS',
+  'TASKDOCK_MAX_STALLS',
+  'TASKDOCK_HOST',
+  'TASKDOCK_PUBLIC_URL',
+  'TASKDOCK_ALLOWED_HOSTS',
+  'TASKDOCK_ALLOW_PLAINTEXT',
 ] as const;
+
+/** TASKDOCK_STORE: Redis, memory, or auto (Redis when a redis-server can run, else memory). */
+export const STORE_SETTINGS = ['redis', 'memory', 'auto'] as const;
+export type StoreSetting = (typeof STORE_SETTINGS)[number];
 
 export interface DesktopConfig {
   readonly dataDir: string;
-  /** An external Redis: no redis-server is started. */
+  /** An external Redis: no redis-server is started, and Redis is the only store. */
   readonly redisUrl: string | undefined;
+  /** Where tasks live; `auto` falls back to memory when no redis-server can be found or started. */
+  readonly store: StoreSetting;
   /** TASKDOCK_REDIS_SERVER: a redis-server binary to use when none is bundled. */
   readonly redisServer: string | undefined;
   /** Backend port; 0 picks a free one (kept across backend restarts). */
@@ -104,6 +121,18 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
     }
   }
 
+  const store = (env.TASKDOCK_STORE || 'auto') as StoreSetting;
+  if (!STORE_SETTINGS.includes(store)) {
+    problems.push(`TASKDOCK_STORE must be one of ${STORE_SETTINGS.join(', ')}, got "${store}"`);
+  } else if (store === 'memory' && redisUrl !== undefined) {
+    problems.push(
+      'TASKDOCK_STORE=memory and TASKDOCK_REDIS_URL contradict each other: unset one of them',
+    );
+  }
+  // Checked here too, so a bad value stops the start before anything runs.
+  const { default: maxTasks, min, max } = MEMORY_MAX_TASKS;
+  int('TASKDOCK_MEMORY_MAX_TASKS', maxTasks, min, max);
+
   const token = env.TASKDOCK_TOKEN || undefined;
   if (token !== undefined && token.length < 16) {
     problems.push('TASKDOCK_TOKEN must be at least 16 characters');
@@ -117,6 +146,7 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
   const config: DesktopConfig = {
     dataDir,
     redisUrl,
+    store,
     redisServer: env.TASKDOCK_REDIS_SERVER || undefined,
     port: int('TASKDOCK_PORT', 0, 0, 65535),
     token,

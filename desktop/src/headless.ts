@@ -2,6 +2,7 @@
 // Electron as Node; `npm run smoke:package` runs it with plain node). The same supervisor as the
 // desktop app, in a terminal: prints each startup step with its time, then the sign-in link;
 // SIGINT/SIGTERM stop it all.
+import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/backend/contract';
 import { DesktopConfigError, loadDesktopConfig } from './config.ts';
 import { currentRunner, detectLayout } from './paths.ts';
 import { StartupError, type SupervisorEvent } from './supervisor/supervisor.ts';
@@ -46,6 +47,17 @@ function describe(event: SupervisorEvent): string {
 }
 taskdock.onEvent((event) => say(describe(event)));
 
+/** Memory mode is said where the link is: tasks vanish on exit, why, and how to keep them. */
+function storeLines(store: StoreInfo): string[] {
+  if (store.mode === 'redis') return [`  Storage   Redis (${store.reason})`];
+  return [
+    '',
+    '  Storage   MEMORY MODE: tasks live in memory and vanish when Taskdock stops.',
+    `            Why: ${store.reason}.`,
+    `            Durable mode: ${DURABLE_MODE_HINT}.`,
+  ];
+}
+
 let exiting = false;
 function shutdown(signal: string) {
   if (exiting) return;
@@ -77,6 +89,7 @@ try {
       `  Sign in   ${runtime.uiUrl}`,
       `  Logs      ${taskdock.paths.logs}`,
       `  Runtime   ${taskdock.paths.runtime}`,
+      ...storeLines(runtime.store),
       '',
       'Open the sign-in link in a browser (it works once). Press Ctrl-C to stop.',
       '',

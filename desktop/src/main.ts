@@ -60,7 +60,7 @@ function setupMenu(td: Taskdock) {
 function trayState(services: readonly ServiceInfo[]): TrayState {
   if (quitState !== 'running') return 'stopped';
   if (services.some((s) => s.status === 'failed')) return 'degraded';
-  if (services.every((s) => s.status === 'running' || s.status === 'external')) return 'running';
+  if (services.every((s) => ['running', 'external', 'unused'].includes(s.status))) return 'running';
   return 'starting';
 }
 

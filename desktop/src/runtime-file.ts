@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { StoreInfo } from '@taskdock/backend/contract';
 import { isAlive, processStartTime } from './supervisor/process-tree.ts';
 
 /** The process that wrote runtime.json; the file describes a live stack only while it runs. */
@@ -13,7 +14,10 @@ export interface RuntimeSupervisor {
 export interface RuntimeInfo {
   readonly apiUrl: string;
   readonly token: string;
-  readonly redis: { readonly url: string };
+  /** Where tasks live and why. */
+  readonly store: StoreInfo;
+  /** Null in memory mode: there is no Redis. */
+  readonly redis: { readonly url: string } | null;
   readonly pids: {
     readonly redis: number | null;
     readonly worker: number | null;

@@ -1,4 +1,4 @@
-import type { ServiceName } from '@taskdock/backend/contract';
+import type { ServiceName, StoreInfo } from '@taskdock/backend/contract';
 import { readLastBackendPort, saveBackendPort } from './backend-port.ts';
 import type { DesktopConfig } from './config.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
@@ -9,7 +9,6 @@ import {
   type NodeRunner,
   nodeServiceCommand,
   type RedisLookup,
-  resolveRedisServer,
 } from './paths.ts';
 import {
   type RuntimeInfo,
@@ -28,6 +27,15 @@ import {
   type RedisService,
 } from './supervisor/services.ts';
 import {
+  checkExternalRedis,
+  memoryAfterFailedRedis,
+  notUsedInMemoryMode,
+  planStore,
+  type StorePlan,
+  storeInfo,
+} from './supervisor/store-plan.ts';
+import {
+  type OutsideService,
   type RestartPolicy,
   type ServiceSpec,
   StartupError,
@@ -105,33 +113,22 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
   function buildServices(
     store: LogStore,
     lastBackendPort: number | undefined,
-  ): { specs: ServiceSpec[]; redisUrl: () => string } {
-    let redis: RedisService | undefined;
-    if (config.redisUrl === undefined) {
-      const platform = options.platform ?? process.platform;
-      let binary: string;
-      try {
-        binary = resolveRedisServer({
-          layout: options.redisLookup?.layout ?? options.layout,
-          platform,
-          arch: options.arch ?? process.arch,
-          override: options.redisLookup?.override ?? config.redisServer,
-          pathEnv: options.redisLookup?.pathEnv ?? config.osEnv.PATH ?? '',
-          pathExt: config.osEnv.PATHEXT,
-        }).path;
-      } catch (err) {
-        throw new StartupError('redis', (err as Error).message);
-      }
-      redis = createRedisService({
-        binary,
-        dir: paths.redis,
-        osEnv: config.osEnv,
-        logs: store,
-        readyTimeoutMs: options.readyTimeoutMs?.redis,
-        stopGraceMs: options.stopGraceMs?.redis,
-      });
-    }
-    const redisUrl = () => (redis ? redis.url() : (config.redisUrl as string));
+    plan: StorePlan,
+  ): { specs: ServiceSpec[]; redis: RedisService | undefined; redisUrl: () => string | null } {
+    const redis =
+      plan.mode === 'redis'
+        ? createRedisService({
+            binary: plan.binary,
+            dir: paths.redis,
+            osEnv: config.osEnv,
+            logs: store,
+            readyTimeoutMs: options.readyTimeoutMs?.redis,
+            stopGraceMs: options.stopGraceMs?.redis,
+          })
+        : undefined;
+    const memory = plan.mode === 'memory';
+    const redisUrl = () => (redis ? redis.url() : (config.redisUrl ?? null));
+    const info = storeInfo(plan);
     const childEnv = () => ({
       ...config.osEnv,
       ...config.serviceSettings,
@@ -139,6 +136,8 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       // The worker's readiness is its "worker ready" info line: never quieter than info.
       TASKDOCK_LOG_LEVEL: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'info',
       TASKDOCK_PARENT_PID: String(options.supervisorPid),
+      TASKDOCK_STORE: info.mode,
+      TASKDOCK_STORE_REASON: info.reason,
     });
     const command = (service: 'worker' | 'backend') => {
       const built = nodeServiceCommand(options.layout, options.runner, service);
@@ -148,15 +147,21 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
         cwd: config.dataDir,
         env: () => ({ ...childEnv(), ...built.env }),
         // The password must not be in env: a task can read its worker's /proc/<pid>/environ.
-        secrets: () => ({ TASKDOCK_REDIS_URL: redisUrl() }),
+        secrets: (): Record<string, string> => {
+          const url = redisUrl();
+          return url === null ? {} : { TASKDOCK_REDIS_URL: url };
+        },
       };
     };
-    const worker = createWorkerService({
-      ...command('worker'),
-      readyTimeoutMs: options.readyTimeoutMs?.worker,
-      // The worker lets active tasks finish for its grace period, then re-queues them.
-      stopGraceMs: options.stopGraceMs?.worker ?? config.shutdownGraceMs + 5000,
-    });
+    // Memory mode: the backend runs the tasks itself, so there is no worker process.
+    const worker = memory
+      ? undefined
+      : createWorkerService({
+          ...command('worker'),
+          readyTimeoutMs: options.readyTimeoutMs?.worker,
+          // The worker lets active tasks finish for its grace period, then re-queues them.
+          stopGraceMs: options.stopGraceMs?.worker ?? config.shutdownGraceMs + 5000,
+        });
     const backendCommand = command('backend');
     const uiDir = config.serviceSettings.TASKDOCK_UI_DIR ?? defaultUiDir(options.layout);
     backend = createBackendService({
@@ -178,7 +183,70 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
         });
       },
     });
-    return { specs: [...(redis ? [redis] : []), worker, backend], redisUrl };
+    const specs = [redis, worker, backend].filter((spec) => spec !== undefined);
+    return { specs, redis, redisUrl };
+  }
+
+  /** Services shown but not run: an external Redis, or redis and worker in memory mode. */
+  function outsideServices(plan: StorePlan): OutsideService[] {
+    if (plan.mode === 'external') return [{ name: 'redis', status: 'external' }];
+    if (plan.mode !== 'memory') return [];
+    const message = notUsedInMemoryMode(plan.reason);
+    return [
+      { name: 'redis', status: 'unused', message },
+      { name: 'worker', status: 'unused', message },
+    ];
+  }
+
+  /** Runs one supervisor for `plan`; `auto` falls back to memory if its redis-server fails. */
+  async function runServices(
+    store: LogStore,
+    lastBackendPort: number | undefined,
+    plan: StorePlan,
+  ): Promise<{ plan: StorePlan; redisUrl: () => string | null }> {
+    const { specs, redis, redisUrl } = buildServices(store, lastBackendPort, plan);
+    const sv = new Supervisor({
+      services: specs,
+      logs: store,
+      restart: options.restart,
+      outside: outsideServices(plan),
+    });
+    supervisor = sv;
+    sv.onEvent(emit);
+    sv.onEvent((event) => {
+      if (event.type === 'ready') saveRuntime();
+    });
+    if (stopRequested) throw new StartupError('supervisor', 'startup was cancelled: stopping');
+    // Memory mode is said before the backend starts; Redis mode once redis-server runs.
+    if (plan.mode === 'memory') announceStore(store, storeInfo(plan));
+    try {
+      await sv.start();
+      if (plan.mode !== 'memory') announceStore(store, storeInfo(plan));
+      return { plan, redisUrl };
+    } catch (err) {
+      const fallback =
+        config.store === 'auto' &&
+        plan.mode === 'redis' &&
+        err instanceof StartupError &&
+        err.service === 'redis' &&
+        !redis?.refusedItsData() &&
+        !stopRequested;
+      if (!fallback) throw err;
+      return runServices(store, lastBackendPort, memoryAfterFailedRedis(plan.binary, err));
+    }
+  }
+
+  /** `storage_mode=…` in the supervisor's log: memory mode says why and how to leave it. */
+  function announceStore(store: LogStore, info: StoreInfo): void {
+    if (info.mode === 'memory') {
+      store.system(
+        'supervisor',
+        'warn',
+        `storage_mode=memory reason="${info.reason}": tasks live in the backend's memory and vanish when Taskdock stops`,
+      );
+    } else {
+      store.system('supervisor', 'info', `storage_mode=redis (${info.reason})`);
+    }
   }
 
   async function start(): Promise<RuntimeInfo> {
@@ -199,27 +267,26 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       logs.system('supervisor', 'info', `starting; data dir ${config.dataDir}`);
       const lastBackendPort =
         config.port > 0 ? undefined : await readLastBackendPort(paths.backendPort);
-      const { specs, redisUrl } = buildServices(logs, lastBackendPort);
-      const sv = new Supervisor({
-        services: specs,
-        logs,
-        restart: options.restart,
-        external: config.redisUrl === undefined ? [] : ['redis'],
+      const first = planStore(config, {
+        layout: options.redisLookup?.layout ?? options.layout,
+        platform: options.platform ?? process.platform,
+        arch: options.arch ?? process.arch,
+        override: options.redisLookup?.override ?? config.redisServer,
+        pathEnv: options.redisLookup?.pathEnv ?? config.osEnv.PATH ?? '',
+        pathExt: config.osEnv.PATHEXT,
       });
-      supervisor = sv;
-      sv.onEvent(emit);
-      sv.onEvent((event) => {
-        if (event.type === 'ready') saveRuntime();
-      });
-      if (stopRequested) throw new StartupError('supervisor', 'startup was cancelled: stopping');
-      await sv.start();
+      if (first.mode === 'external') await checkExternalRedis(config.redisUrl as string);
+      const { plan, redisUrl } = await runServices(logs, lastBackendPort, first);
+      const store = storeInfo(plan);
+      const sv = supervisor as Supervisor;
       const apiUrl = (backend as BackendService).url();
       // Kept for the next start (TASKDOCK_PORT, when set, wins over it).
       await saveBackendPort(paths.backendPort, Number(new URL(apiUrl).port));
       runtime = {
         apiUrl,
         token,
-        redis: { url: redisUrl() },
+        store,
+        redis: plan.mode === 'memory' ? null : { url: redisUrl() as string },
         pids: { redis: sv.pid('redis'), worker: sv.pid('worker'), backend: sv.pid('backend') },
         uiUrl: createSignInUrl(apiUrl, token),
         supervisor: runtimeSupervisor(options.supervisorPid),

@@ -26,7 +26,7 @@ test('TASKDOCK_REDIS_URL: no redis-server is started; redis shows as external', 
       redisPing({ host: '127.0.0.1', port }).then(() => true),
     );
     const runtime = await taskdock.start();
-    assert.equal(runtime.redis.url, url);
+    assert.equal(runtime.redis?.url, url);
     assert.equal(runtime.pids.redis, null);
     assert.equal(existsSync(path.join(dir, 'redis')), false, 'no redis dir, no config written');
     const { body } = await api<ServiceList>(runtime, '/api/services');

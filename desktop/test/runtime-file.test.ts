@@ -31,6 +31,7 @@ function staleRuntime(supervisorPid: number): RuntimeInfo {
   return {
     apiUrl: 'http://127.0.0.1:1',
     token: 'stale-token-0123456789',
+    store: { mode: 'redis', reason: 'redis-server from PATH' },
     redis: { url: 'redis://:stale-password@127.0.0.1:2' },
     pids: { redis: supervisorPid, worker: supervisorPid, backend: supervisorPid },
     uiUrl: 'http://127.0.0.1:1/?stale',

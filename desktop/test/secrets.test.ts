@@ -26,7 +26,7 @@ describe('secrets under the supervisor', { skip: process.platform !== 'linux' },
     dataDir = await tempDir();
     taskdock = testTaskdock(dataDir);
     runtime = await taskdock.start();
-    secrets = [new URL(runtime.redis.url).password, runtime.token];
+    secrets = [new URL(runtime.redis?.url ?? '').password, runtime.token];
     assert.ok(secrets.every((s) => s.length >= 16));
   });
   after(async () => {

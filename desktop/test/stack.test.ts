@@ -85,6 +85,7 @@ describe('the stack under the supervisor', () => {
       'apiUrl',
       'pids',
       'redis',
+      'store',
       'supervisor',
       'token',
       'uiUrl',
@@ -92,7 +93,8 @@ describe('the stack under the supervisor', () => {
     // Who wrote it, so a reader can tell it is current (runtime-file.test.ts covers stale ones).
     assert.equal(onDisk.supervisor.pid, process.pid);
     assert.match(onDisk.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.match(onDisk.redis.url, /^redis:\/\/:[0-9a-f]{48}@127\.0\.0\.1:\d+$/);
+    assert.equal(onDisk.store.mode, 'redis');
+    assert.match(onDisk.redis?.url ?? '', /^redis:\/\/:[0-9a-f]{48}@127\.0\.0\.1:\d+$/);
     assert.equal(onDisk.token, (await readFile(path.join(dataDir, 'token'), 'utf8')).trim());
     for (const name of ['redis', 'worker', 'backend'] as const) {
       assert.ok(onDisk.pids[name] && isAlive(onDisk.pids[name] as number), `${name} pid is alive`);
@@ -109,7 +111,7 @@ describe('the stack under the supervisor', () => {
   });
 
   test('redis runs with the configuration docs/desktop.md gives', async () => {
-    const redis = new URL(runtime.redis.url);
+    const redis = new URL(runtime.redis?.url ?? '');
     const target = {
       host: '127.0.0.1',
       port: Number(redis.port),

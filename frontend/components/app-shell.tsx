@@ -4,13 +4,17 @@ import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { type ReactNode, useEffect } from 'react';
 import { api } from '@/lib/api-client';
+import { ConnectionBanner, useStale } from './connection-banner';
 import { LiveIndicator } from './live-events';
+import { MemoryModeBanner } from './memory-mode-banner';
 import { Button } from './ui/button';
 import {
   BrandMark,
+  ClockIcon,
   DashboardIcon,
   LogoutIcon,
   LogsIcon,
+  PlugIcon,
   PlusIcon,
   ServerIcon,
   TasksIcon,
@@ -20,6 +24,8 @@ const NAV = [
   { href: '/', label: 'Dashboard', icon: DashboardIcon, key: 'd' },
   { href: '/tasks', label: 'Tasks', icon: TasksIcon, key: 't' },
   { href: '/tasks/new', label: 'New task', icon: PlusIcon, key: 'n' },
+  { href: '/schedules', label: 'Schedules', icon: ClockIcon, key: 'c' },
+  { href: '/workflows', label: 'Workflows', icon: PlugIcon, key: 'w' },
   { href: '/services', label: 'Services', icon: ServerIcon, key: 's' },
   { href: '/logs', label: 'Logs', icon: LogsIcon, key: 'l' },
 ] as const;
@@ -35,7 +41,7 @@ const typing = (target: EventTarget | null) =>
   target instanceof HTMLElement &&
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
-/** `g` then a letter goes to a page (g d, g t, g s, g l); `n` opens the new-task form. */
+/** `g` then a letter goes to a page (g d, g t, g c, g w, g s, g l); `n` opens the new-task form. */
 function useNavigationKeys() {
   const router = useRouter();
   useEffect(() => {
@@ -68,6 +74,7 @@ function useNavigationKeys() {
 
 export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname();
+  const stale = useStale();
   useNavigationKeys();
 
   const signOut = async () => {
@@ -107,7 +114,9 @@ export function AppShell({ children }: { children: ReactNode }) {
           </Button>
         </div>
       </aside>
-      <main className="main" id="main" tabIndex={-1}>
+      <main className="main" id="main" tabIndex={-1} data-stale={stale || undefined}>
+        <ConnectionBanner />
+        <MemoryModeBanner />
         {children}
       </main>
     </div>

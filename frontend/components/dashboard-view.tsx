@@ -10,11 +10,13 @@ import {
 import Link from 'next/link';
 import { useEffect } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
-import { formatCompact, formatNumber, formatRate, plural, shortId } from '@/lib/format';
+import { formatCompact, formatNumber, formatRate, plural } from '@/lib/format';
+import { taskIdLabel } from '@/lib/task-title';
 import { useResource, useThrottled } from '@/lib/use-resource';
 import { SEED_LIMIT, useThroughput } from '@/lib/use-throughput';
 import { useTaskEvents } from './live-events';
 import { PageHeader } from './page-header';
+import { QueueControlsCard } from './queue-controls';
 import { RelativeTime } from './relative-time';
 import { TASK_STATUS_COLOR } from './status-badge';
 import { ThroughputChart } from './throughput-chart';
@@ -23,9 +25,10 @@ import { Button, ButtonLink } from './ui/button';
 import { Callout } from './ui/callout';
 import { Card } from './ui/card';
 import { EmptyState } from './ui/empty-state';
-import { PlugIcon, PlusIcon, ServerIcon } from './ui/icons';
+import { PlugIcon, PlusIcon } from './ui/icons';
 import { ProgressBar } from './ui/progress-bar';
 import { Loading } from './ui/spinner';
+import { WorkerName } from './worker-name';
 
 /** Worker heartbeats are not task events: look again now and then while the page is open. */
 const WORKER_REFRESH_MS = 15_000;
@@ -147,6 +150,13 @@ export function DashboardView() {
       </div>
 
       <QueueDepth stats={data} workflows={workflows.data?.items} error={workflows.error} />
+      <QueueControlsCard
+        stats={data}
+        onChanged={() => {
+          void stats.reload();
+          void workflows.reload();
+        }}
+      />
       <Workers workers={workers} loading={stats.loading || ready.loading} />
     </div>
   );
@@ -179,9 +189,14 @@ function StatCards({ stats }: { stats: Stats }) {
       href: '/tasks?status=completed',
     },
     {
-      label: 'Failed',
+      // Counts every failed attempt since install, so it is no count of tasks: say which is which.
+      label: 'Failed attempts',
       value: formatCompact(stats.totals.failed),
-      sub: `${formatCompact(stats.totals.cancelled)} cancelled`,
+      sub: `since install · ${plural(stats.byStatus.failed, 'task')} failed now`,
+      title:
+        'Every failed attempt since install (a task retried three times counts three). ' +
+        `"By status" counts tasks stored now: ${formatNumber(stats.byStatus.failed)} failed, ` +
+        `${formatNumber(stats.byStatus.cancelled)} cancelled.`,
       href: '/tasks?status=failed',
       tone: stats.byStatus.failed > 0 ? 'var(--red)' : undefined,
     },
@@ -195,7 +210,7 @@ function StatCards({ stats }: { stats: Stats }) {
   return (
     <div className="stat-grid">
       {cards.map((card) => (
-        <Link key={card.label} href={card.href} className="card stat">
+        <Link key={card.label} href={card.href} className="card stat" title={card.title}>
           <span className="stat-label">{card.label}</span>
           <span className="stat-value" style={card.tone ? { color: card.tone } : undefined}>
             {card.value}
@@ -337,7 +352,12 @@ function QueueDepth({
                         className="task-link"
                       >
                         {name}
-                      </Link>
+                      </Link>{' '}
+                      {(info?.paused ?? s?.paused) && (
+                        <Badge tone="amber" title={`No ${name} task starts until it is resumed`}>
+                          paused
+                        </Badge>
+                      )}
                     </th>
                     <td>
                       <div
@@ -438,14 +458,7 @@ function Workers({ workers, loading }: { workers: WorkerInfo[]; loading: boolean
               {workers.map((worker) => (
                 <tr key={worker.id}>
                   <td>
-                    <div className="mono nowrap" title={worker.id}>
-                      <ServerIcon
-                        width={13}
-                        height={13}
-                        style={{ verticalAlign: -2, marginRight: 6 }}
-                      />
-                      {worker.host}:{worker.pid}
-                    </div>
+                    <WorkerName worker={worker} />
                   </td>
                   <td>
                     <div className="tags">
@@ -479,7 +492,7 @@ function Workers({ workers, loading }: { workers: WorkerInfo[]; loading: boolean
                             className="tag"
                             title={id}
                           >
-                            {shortId(id, 22)}
+                            {taskIdLabel(id, 22)}
                           </Link>
                         ))}
                         {worker.activeTasks.length > 3 && (

@@ -115,7 +115,8 @@ export function NewTaskView() {
   );
   const [chosen, setChosen] = useState<string | null>(params.get('workflow'));
 
-  const items = workflows.data?.items ?? [];
+  // A workflow file that did not load takes no tasks (the Workflows page shows its error).
+  const items = (workflows.data?.items ?? []).filter((w) => !w.error);
   const name = chosen ?? source.data?.workflow ?? items[0]?.name ?? null;
   const workflow = items.find((w) => w.name === name);
 

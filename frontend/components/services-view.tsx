@@ -163,9 +163,13 @@ function ServiceCard({
       </dl>
       {service.message && (
         <div style={{ padding: '12px 16px 0' }}>
-          <Callout tone="error" title="Failed">
-            {service.message}
-          </Callout>
+          {service.status === 'unused' ? (
+            <Callout tone="info">{service.message}</Callout>
+          ) : (
+            <Callout tone="error" title="Failed">
+              {service.message}
+            </Callout>
+          )}
         </div>
       )}
       {service.lastExit && (
@@ -174,7 +178,14 @@ function ServiceCard({
             Last exit <RelativeTime iso={service.lastExit.at} />: {service.lastExit.reason}
           </summary>
           {service.lastExit.lastLines.length > 0 && (
-            <pre className="code-block" style={{ marginTop: 8, maxHeight: 200 }}>
+            <pre
+              className="code-block"
+              style={{ marginTop: 8, maxHeight: 200 }}
+              role="log"
+              aria-label={`Last lines of ${service.name} before it exited`}
+              // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+              tabIndex={0}
+            >
               {service.lastExit.lastLines.join('\n')}
             </pre>
           )}
@@ -188,7 +199,13 @@ function ServiceCard({
           Open in logs
         </Link>
       </div>
-      <pre className="service-lines">
+      <pre
+        className="service-lines"
+        role="log"
+        aria-label={`Last log lines of ${service.name}`}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        tabIndex={0}
+      >
         {lines.length === 0 ? (
           <span className="muted">No lines yet.</span>
         ) : (

@@ -37,12 +37,13 @@ const SERVICE_TONE: Record<ServiceStatus, Tone> = {
   stopped: 'gray',
   failed: 'red',
   external: 'violet',
+  unused: 'gray',
 };
 
 export function ServiceStatusBadge({ status }: { status: ServiceStatus }) {
   return (
     <Badge tone={SERVICE_TONE[status]} dot pulse={status === 'starting' || status === 'restarting'}>
-      {status}
+      {status === 'unused' ? 'not used' : status}
     </Badge>
   );
 }

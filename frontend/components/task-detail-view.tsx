@@ -7,16 +7,20 @@ import { useEffect, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
 import { formatDateTime, formatDuration } from '@/lib/format';
 import { applyTaskEvent, canCancel, canRetry, isFinal, taskDuration } from '@/lib/task-events';
+import { scheduledRun, taskTitle } from '@/lib/task-title';
 import { useNow, useResource, useThrottled } from '@/lib/use-resource';
+import { EditRetryButton } from './edit-retry';
 import { JsonBlock } from './json-block';
 import { useTaskEvents } from './live-events';
 import { PageHeader } from './page-header';
+import { PausedQueueNotice } from './queue-controls';
 import { RelativeTime } from './relative-time';
 import { TaskStatusBadge } from './status-badge';
 import { TaskLogTail } from './task-log-tail';
 import { Button, ButtonLink } from './ui/button';
 import { Callout } from './ui/callout';
 import { Card } from './ui/card';
+import { useConfirm } from './ui/confirm-dialog';
 import { EmptyState } from './ui/empty-state';
 import { PlayIcon, RetryIcon, SearchIcon, StopIcon, TrashIcon } from './ui/icons';
 import { ProgressBar } from './ui/progress-bar';
@@ -47,6 +51,7 @@ export function TaskDetailView() {
 function TaskDetail({ id }: { id: string }) {
   const router = useRouter();
   const toast = useToast();
+  const confirm = useConfirm();
   const task = useResource(`task:${id}`, (signal) => api.getTask(id, signal));
   const workflows = useResource('workflows', (signal) => api.workflows(signal));
   const logs = useResource(`logs:${id}`, (signal) => api.taskLogs(id, 1000, signal));
@@ -85,6 +90,20 @@ function TaskDetail({ id }: { id: string }) {
   }, [running, logs.reload]);
 
   const act = async (kind: 'cancel' | 'retry') => {
+    if (
+      kind === 'cancel' &&
+      !(await confirm({
+        title: `Cancel task ${id}?`,
+        body:
+          current?.status === 'running'
+            ? 'It is running: its worker stops it now (a shell task and its children are killed). Retry brings it back.'
+            : 'It will not start. Retry brings it back.',
+        confirmLabel: 'Cancel task',
+        keepLabel: 'Keep task',
+      }))
+    ) {
+      return;
+    }
     setPending(kind);
     try {
       const updated = await (kind === 'cancel' ? api.cancelTask(id) : api.retryTask(id));
@@ -99,7 +118,13 @@ function TaskDetail({ id }: { id: string }) {
     }
   };
   const remove = async () => {
-    if (!window.confirm(`Delete task ${id} and its logs? This cannot be undone.`)) return;
+    const ok = await confirm({
+      title: `Delete task ${id}?`,
+      body: 'Its params, result and logs are removed. This cannot be undone.',
+      confirmLabel: 'Delete task',
+      keepLabel: 'Keep task',
+    });
+    if (!ok) return;
     setPending('delete');
     try {
       await api.deleteTask(id);
@@ -162,6 +187,9 @@ function TaskDetail({ id }: { id: string }) {
 
   const t: Task = current;
   const duration = taskDuration(t, now);
+  // The breadcrumb keeps the whole id; the heading names the task when something can.
+  const { title, named } = taskTitle(t);
+  const schedule = t.schedule ?? scheduledRun(t.id)?.schedule;
   const final = isFinal(t.status);
   return (
     <div className="page">
@@ -169,9 +197,13 @@ function TaskDetail({ id }: { id: string }) {
         breadcrumb={breadcrumb}
         title={
           <span style={{ display: 'inline-flex', alignItems: 'center', gap: 10 }}>
-            <span className="mono" style={{ fontSize: 18 }}>
-              {t.id}
-            </span>
+            {named ? (
+              <span>{title}</span>
+            ) : (
+              <span className="mono" style={{ fontSize: 18 }}>
+                {t.id}
+              </span>
+            )}
             <TaskStatusBadge status={t.status} />
           </span>
         }
@@ -202,6 +234,16 @@ function TaskDetail({ id }: { id: string }) {
                 Retry
               </Button>
             )}
+            {canRetry(t) && (
+              <EditRetryButton
+                task={t}
+                workflow={workflows.data?.items.find((w) => w.name === t.workflow)}
+                onRetried={(next) => {
+                  task.mutate(() => next);
+                  void logs.reload();
+                }}
+              />
+            )}
             <ButtonLink href={`/tasks/new?from=${encodeURIComponent(t.id)}`} icon={<PlayIcon />}>
               Run again
             </ButtonLink>
@@ -220,6 +262,9 @@ function TaskDetail({ id }: { id: string }) {
         }
       />
 
+      {t.status === 'queued' && (
+        <PausedQueueNotice workflow={t.workflow} workflows={workflows.data?.items} />
+      )}
       {t.status === 'queued' &&
         workflows.data?.items.find((w) => w.name === t.workflow)?.workers === 0 && (
           <Callout tone="warning" title={`No worker serves workflow ${t.workflow}`}>
@@ -331,7 +376,15 @@ function TaskDetail({ id }: { id: string }) {
               <dt>Owner</dt>
               <dd>{t.owner ?? '—'}</dd>
               <dt>Source</dt>
-              <dd>{t.source ?? '—'}</dd>
+              <dd>
+                {schedule ? (
+                  <Link href={`/schedules#schedule-${schedule}`} className="link">
+                    schedule {schedule}
+                  </Link>
+                ) : (
+                  (t.source ?? '—')
+                )}
+              </dd>
               {t.idempotencyKey && (
                 <>
                   <dt>Idempotency key</dt>

@@ -8,15 +8,19 @@ import { api, errorMessage } from '@/lib/api-client';
 import { runBulk } from '@/lib/bulk';
 import { formatDuration, formatNumber, plural, shortId } from '@/lib/format';
 import { canCancel, canRetry, taskDuration } from '@/lib/task-events';
+import { taskTitle } from '@/lib/task-title';
 import { useDebounced, useNow, useResource } from '@/lib/use-resource';
 import { useSlashFocus } from '@/lib/use-slash-focus';
 import { type TaskFilters, useTaskList } from '@/lib/use-task-list';
+import { BulkMatchingBar } from './bulk-matching';
 import { useTaskEvents } from './live-events';
 import { PageHeader } from './page-header';
+import { PausedQueueNotice } from './queue-controls';
 import { RelativeTime } from './relative-time';
 import { TaskStatusBadge } from './status-badge';
 import { Button, ButtonLink } from './ui/button';
 import { Callout } from './ui/callout';
+import { useConfirm } from './ui/confirm-dialog';
 import { EmptyState } from './ui/empty-state';
 import { PlusIcon, RetryIcon, SearchIcon, StopIcon } from './ui/icons';
 import { ProgressBar } from './ui/progress-bar';
@@ -55,6 +59,7 @@ export function TaskListView() {
   const list = useTaskList(filters, selected.size > 0);
   const workflows = useResource('workflows', (signal) => api.workflows(signal));
   const toast = useToast();
+  const confirm = useConfirm();
   const now = useNow(1000);
   const searchRef = useRef<HTMLInputElement>(null);
   const [search, setSearch] = useState(filters.q ?? '');
@@ -99,6 +104,18 @@ export function TaskListView() {
     });
 
   const bulk = async (kind: 'cancel' | 'retry', tasks: TaskSummary[]) => {
+    const cancelling = tasks.length === 1 ? 'this task' : `these ${plural(tasks.length, 'task')}`;
+    if (
+      kind === 'cancel' &&
+      !(await confirm({
+        title: `Cancel ${plural(tasks.length, 'task')}?`,
+        body: `Running ones are stopped now, waiting ones will not start. Retry brings ${cancelling} back.`,
+        confirmLabel: `Cancel ${plural(tasks.length, 'task')}`,
+        keepLabel: tasks.length === 1 ? 'Keep it' : 'Keep them',
+      }))
+    ) {
+      return;
+    }
     setBulkPending(kind);
     const result = await runBulk(
       tasks.map((t) => t.id),
@@ -172,7 +189,7 @@ export function TaskListView() {
           <option value="">All workflows</option>
           {(workflows.data?.items ?? []).map((w) => (
             <option key={w.name} value={w.name}>
-              {w.name}
+              {w.paused ? `${w.name} (paused)` : w.name}
             </option>
           ))}
           {filters.workflow && !workflows.data?.items.some((w) => w.name === filters.workflow) && (
@@ -223,6 +240,7 @@ export function TaskListView() {
           {errorMessage(list.error)}
         </Callout>
       ) : null}
+      <PausedQueueNotice workflow={filters.workflow} workflows={workflows.data?.items} />
 
       <section className="card" aria-label="Task list">
         {selected.size > 0 && (
@@ -252,6 +270,17 @@ export function TaskListView() {
               Clear selection
             </Button>
           </div>
+        )}
+        {allSelected && list.nextCursor && (
+          <BulkMatchingBar
+            key={filtersKey}
+            filter={filters}
+            pageCount={list.items.length}
+            onDone={() => {
+              setSelected(new Set());
+              void list.reload();
+            }}
+          />
         )}
         {list.pendingNew > 0 && (
           <button type="button" className="banner-button" onClick={() => void list.reload()}>
@@ -357,6 +386,7 @@ function TaskRow({
   onToggle: (id: string) => void;
 }) {
   const duration = taskDuration(task, now);
+  const { title, named } = taskTitle(task);
   const final =
     task.status === 'completed' || task.status === 'failed' || task.status === 'cancelled';
   return (
@@ -375,21 +405,21 @@ function TaskRow({
       <td>
         <Link
           href={`/tasks/detail?id=${encodeURIComponent(task.id)}`}
-          className="task-link"
+          className={named ? 'task-link task-name' : 'task-link'}
           title={task.id}
         >
-          {shortId(task.id)}
+          {title}
         </Link>
         {task.status === 'failed' && task.error ? (
           <span className="cell-step" style={{ color: 'var(--red)' }} title={task.error.message}>
             {task.error.message}
           </span>
+        ) : task.progress.step ? (
+          <span className="cell-step" title={task.progress.step}>
+            {task.progress.step}
+          </span>
         ) : (
-          task.progress.step && (
-            <span className="cell-step" title={task.progress.step}>
-              {task.progress.step}
-            </span>
-          )
+          named && <span className="cell-step mono">{shortId(task.id)}</span>
         )}
       </td>
       <td>

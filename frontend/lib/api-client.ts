@@ -1,11 +1,21 @@
 // The one typed client of the Taskdock API. Same origin as the UI: the session cookie
 // authenticates every call (and EventSource-like streams), so no token lives in the page.
 import type {
+  BulkAction,
+  BulkActionRequest,
+  BulkActionResult,
+  CheckSchedule,
   CreateTask,
   ErrorBody,
   FieldError,
   ListTasksQuery,
+  QueueList,
+  QueueState,
   Readiness,
+  RemoveFinished,
+  RemoveFinishedResult,
+  Schedule,
+  ScheduleCheck,
   ScheduleList,
   ServiceList,
   ServiceLogList,
@@ -16,6 +26,7 @@ import type {
   Task,
   TaskList,
   TaskLogs,
+  UpsertSchedule,
   WorkflowList,
 } from '@taskdock/backend/contract';
 
@@ -74,7 +85,7 @@ export function withQuery(path: string, query?: Query): string {
 }
 
 async function request<T>(
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   options: { query?: Query; body?: unknown; signal?: AbortSignal } = {},
 ): Promise<{ status: number; data: T }> {
@@ -122,6 +133,8 @@ const get = async <T>(path: string, query?: Query, signal?: AbortSignal) =>
 const post = async <T>(path: string, body?: unknown) =>
   (await request<T>('POST', path, { body })).data;
 const taskPath = (id: string) => `/api/tasks/${encodeURIComponent(id)}`;
+const queuePath = (workflow: string) => `/api/queues/${encodeURIComponent(workflow)}`;
+const schedulePath = (name: string) => `/api/schedules/${encodeURIComponent(name)}`;
 
 export type LogLevelFilter = ServiceLogQuery['level'];
 
@@ -156,6 +169,19 @@ export const api = {
   },
   cancelTask: (id: string) => post<Task>(`${taskPath(id)}/cancel`),
   retryTask: (id: string) => post<Task>(`${taskPath(id)}/retry`),
+  /** Retries a failed or cancelled task with new params (a 400 names the failing field). */
+  editRetryTask: (id: string, params: Record<string, unknown>) =>
+    post<Task>(`${taskPath(id)}/edit-retry`, { params }),
+  /** Cancel/retry/delete what the list's filters match: a dry run counts; go on with `nextCursor`. */
+  bulkTasks: (action: BulkAction, body: BulkActionRequest) =>
+    post<BulkActionResult>(`/api/tasks/bulk/${action}`, body),
+  queues: (signal?: AbortSignal) => get<QueueList>('/api/queues', undefined, signal),
+  pauseQueue: (workflow: string) => post<QueueState>(`${queuePath(workflow)}/pause`),
+  resumeQueue: (workflow: string) => post<QueueState>(`${queuePath(workflow)}/resume`),
+  setQueueConcurrency: (workflow: string, limit: number | null) =>
+    post<QueueState>(`${queuePath(workflow)}/concurrency`, { limit }),
+  removeFinished: (workflow: string, body: RemoveFinished) =>
+    post<RemoveFinishedResult>(`${queuePath(workflow)}/remove-finished`, body),
   deleteTask: async (id: string) => {
     await request<void>('DELETE', taskPath(id));
   },
@@ -165,7 +191,17 @@ export const api = {
   services: (signal?: AbortSignal) => get<ServiceList>('/api/services', undefined, signal),
   logs: (query: ServiceLogQuery, signal?: AbortSignal) =>
     get<ServiceLogList>('/api/logs', { ...query }, signal),
-  schedules: () => get<ScheduleList>('/api/schedules'),
+  schedules: (signal?: AbortSignal) => get<ScheduleList>('/api/schedules', undefined, signal),
+  saveSchedule: async (name: string, body: UpsertSchedule) =>
+    (await request<Schedule>('PUT', schedulePath(name), { body })).data,
+  /** The coming runs of a pattern and zone; a 400 names the field that is wrong. */
+  checkSchedule: (body: CheckSchedule, signal?: AbortSignal) =>
+    request<ScheduleCheck>('POST', '/api/schedules/check', { body, signal }).then((r) => r.data),
+  pauseSchedule: (name: string) => post<Schedule>(`${schedulePath(name)}/pause`),
+  resumeSchedule: (name: string) => post<Schedule>(`${schedulePath(name)}/resume`),
+  deleteSchedule: async (name: string) => {
+    await request<void>('DELETE', schedulePath(name));
+  },
 };
 
 /** Server-sent event streams (read with `lib/sse.ts`). */

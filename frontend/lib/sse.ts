@@ -20,16 +20,25 @@ export interface SseMessage {
 export interface SseOptions {
   onMessage(message: SseMessage): void;
   onState?(state: StreamState, detail?: string): void;
+  /** When the next connection attempt is due (epoch ms), each time one is scheduled. */
+  onRetryAt?(at: number): void;
   /** Resume after this id (e.g. the last event a page already has). */
   lastEventId?: string;
 }
 
 export interface SseConnection {
   close(): void;
+  /** Tries to connect now instead of at the scheduled retry (no-op while connected). */
+  retryNow(): void;
   readonly lastEventId: () => string | undefined;
 }
 
 const MAX_DELAY_MS = 15_000;
+/**
+ * A connection that brings nothing for this long is taken as dead and reopened: Taskdock's
+ * backend sends a heartbeat every 15 s, and a frozen or unplugged server closes nothing.
+ */
+const SILENCE_MS = 40_000;
 
 export function openStream(url: string, options: SseOptions): SseConnection {
   let lastEventId = options.lastEventId;
@@ -38,6 +47,13 @@ export function openStream(url: string, options: SseOptions): SseConnection {
   let closed = false;
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let silence: ReturnType<typeof setTimeout> | undefined;
+  /** (Re)arms the silence watchdog of the connection being made or read now. */
+  const heard = () => {
+    clearTimeout(silence);
+    const current = controller;
+    silence = setTimeout(() => current?.abort(), SILENCE_MS);
+  };
   const setState = (state: StreamState, detail?: string) => options.onState?.(state, detail);
 
   const scheduleReconnect = () => {
@@ -45,12 +61,15 @@ export function openStream(url: string, options: SseOptions): SseConnection {
     failures += 1;
     const delay = Math.min(MAX_DELAY_MS, retryMs * 2 ** Math.min(failures - 1, 4));
     setState('reconnecting');
+    options.onRetryAt?.(Date.now() + delay);
     timer = setTimeout(connect, delay);
   };
 
   async function connect() {
+    timer = undefined;
     if (closed) return;
     controller = new AbortController();
+    heard();
     setState(failures === 0 ? 'connecting' : 'reconnecting');
     let response: Response;
     try {
@@ -86,6 +105,7 @@ export function openStream(url: string, options: SseOptions): SseConnection {
     } catch {
       // Dropped connection or abort: fall through to reconnect unless closed.
     }
+    clearTimeout(silence);
     scheduleReconnect();
   }
 
@@ -99,6 +119,7 @@ export function openStream(url: string, options: SseOptions): SseConnection {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      heard();
       buffer += decoder.decode(value, { stream: true });
       let newline = buffer.search(/\r\n|\r|\n/);
       while (newline >= 0) {
@@ -130,9 +151,16 @@ export function openStream(url: string, options: SseOptions): SseConnection {
 
   void connect();
   return {
+    retryNow() {
+      if (closed || timer === undefined) return;
+      clearTimeout(timer);
+      timer = undefined;
+      void connect();
+    },
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
+      clearTimeout(silence);
       controller?.abort();
       setState('closed');
     },

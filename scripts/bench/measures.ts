@@ -243,18 +243,26 @@ const rssMb = (pid: number) => {
 
 /**
  * The supervisor from a fresh data dir, as the packaged app runs it: the esbuild bundles
- * (`npm run build`) under plain node. Time to runtime.json, then the idle memory of the three.
+ * (`npm run build`) under plain node. Time to runtime.json, then the idle memory of the
+ * services it runs (three; the backend alone with TASKDOCK_STORE=memory in `env`).
  */
-export async function coldStart() {
-  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+export async function coldStart(
+  options: { env?: Record<string, string>; bundlesBuilt?: boolean } = {},
+) {
+  if (!options.bundlesBuilt) {
+    const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    if (build.status !== 0) {
+      throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+    }
+  }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-start-'));
   const runtimeFile = path.join(dataDir, 'runtime.json');
   const started = performance.now();
   const serve = startNode(path.join(REPO_ROOT, 'dist/bundles/headless.mjs'), [], {
+    ...options.env,
     TASKDOCK_DATA_DIR: dataDir,
   });
   try {
@@ -266,10 +274,10 @@ export async function coldStart() {
     const coldStartMs = Math.round(performance.now() - started);
     await new Promise((r) => setTimeout(r, 3000));
     const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8')) as {
-      pids: Record<string, number>;
+      pids: Record<string, number | null>;
     };
     const idleRssMb = round(
-      Object.values(runtime.pids).reduce((sum, pid) => sum + rssMb(pid), 0),
+      Object.values(runtime.pids).reduce((sum: number, pid) => sum + (pid ? rssMb(pid) : 0), 0),
       1,
     );
     return { coldStartMs, idleRssMb };

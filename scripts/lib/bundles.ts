@@ -35,6 +35,8 @@ export const ENTRIES: readonly BundleEntry[] = [
     runtime: 'node',
     optional: true,
   },
+  // The `taskdock` command; <resources>/bin/taskdock(.cmd) runs it with the app's own binary.
+  { source: 'cli/src/bin.ts', outfile: 'bundles/cli.mjs', runtime: 'node' },
   {
     source: 'desktop/src/main.ts',
     outfile: 'app/main.mjs',
@@ -59,7 +61,7 @@ const BANNER = [
   'const __dirname = __tdDirname(__filename);',
 ].join('\n');
 
-function optionsFor(entry: BundleEntry): BuildOptions {
+export function optionsFor(entry: BundleEntry): BuildOptions {
   return {
     entryPoints: [path.join(ROOT, entry.source)],
     outfile: path.join(DIST, entry.outfile),

@@ -13,10 +13,18 @@ const KEYS = [
   'apiCreateRps',
   'e2eLatencyP50Ms',
   'e2eLatencyP99Ms',
+  'remoteRoundTripsPerSec',
+  'remoteLongPollP50Ms',
+  'remoteLongPollP99Ms',
   'listFirstPageP99Ms',
   'listFilteredP99Ms',
   'coldStartMs',
   'idleRssMb',
+  'memoryJobsPerSec',
+  'memoryThroughputRatioVsRawBullmq',
+  'memoryApiCreateP99Ms',
+  'memoryIdleRssMb',
+  'memoryColdStartMs',
 ];
 
 // Shape only: a tiny run on a busy CI machine says nothing about speed (`npm run bench` does).

@@ -19,6 +19,8 @@ export const SERVICE_STATUSES = [
   'failed',
   /** Not run by the supervisor (e.g. an external Redis given by TASKDOCK_REDIS_URL). */
   'external',
+  /** Not needed: in memory mode there is no Redis, and the backend runs the tasks itself. */
+  'unused',
 ] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 

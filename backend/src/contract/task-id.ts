@@ -27,6 +27,7 @@ export const TASKDOCK_KEY_NAMESPACES = [
   'tmp',
   'session',
   'sign-in',
+  'remote',
 ] as const;
 
 /**

@@ -258,6 +258,8 @@ export const Stats = Type.Object({
       totals: Counts,
       byStatus: ByStatus,
       throughput: Throughput,
+      /** Its queue is paused: queued tasks wait until it is resumed. */
+      paused: Type.Boolean(),
     }),
   ),
   throughput: Throughput,

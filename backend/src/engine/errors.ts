@@ -28,13 +28,42 @@ export type ConflictCode =
   | 'ALREADY_FINISHED'
   | 'NOT_RETRYABLE'
   | 'TASK_LOCKED'
-  | 'IDEMPOTENCY_CONFLICT';
+  | 'IDEMPOTENCY_CONFLICT'
+  /** A remote worker's lease is no longer the task's current one (expired, or re-leased). */
+  | 'LEASE_LOST'
+  /** A remote worker completes a task that was cancelled meanwhile. */
+  | 'TASK_CANCELLED'
+  /** A remote workflow would take the name of a built-in or file workflow. */
+  | 'NAME_TAKEN'
+  /** A bounded collection is full (e.g. worker tokens). */
+  | 'LIMIT_REACHED';
 
 /** The task exists, but its state forbids the request (or another request holds it). */
 export class ConflictError extends EngineError {
   declare readonly code: ConflictCode;
   constructor(code: ConflictCode, message: string) {
     super(code, message);
+  }
+}
+
+/** The caller is known but may not do this (a worker token outside its workflows). */
+export class ForbiddenError extends EngineError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+/** The engine in use cannot do this at all (e.g. remote workers without the Redis store). */
+export class UnsupportedError extends EngineError {
+  constructor(message: string) {
+    super('NOT_SUPPORTED', message);
+  }
+}
+
+/** The engine is full for now (memory mode's cap on unfinished tasks): try again later. */
+export class CapacityError extends EngineError {
+  constructor(message: string) {
+    super('CAPACITY_EXCEEDED', message);
   }
 }
 

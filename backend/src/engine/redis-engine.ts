@@ -1,14 +1,26 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { CreateTask, ListTasksQuery, UpsertSchedule } from '../contract/index.ts';
+import type {
+  BulkAction,
+  BulkActionRequest,
+  CheckSchedule,
+  CreateTask,
+  ListTasksQuery,
+  UpsertSchedule,
+} from '../contract/index.ts';
+import { previewCronSchedule } from '../tasks/cron-check.ts';
+import { retryWithParams } from '../tasks/edit-retry.ts';
 import { EventHub } from '../tasks/event-hub.ts';
 import { EventRelay, type FinishedTask } from '../tasks/event-relay.ts';
+import { QueueControls } from '../tasks/queue-controls.ts';
 import { StatsService } from '../tasks/stats-service.ts';
 import { TaskService } from '../tasks/task-service.ts';
 import { listWorkers } from '../tasks/worker-registry.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
+import { workflowInfos } from '../workflows/workflow-info.ts';
+import { runBulkAction } from './bulk-actions.ts';
 import { taskNotFound } from './errors.ts';
-import type { TaskEngine } from './task-engine.ts';
+import type { QueueChange, TaskEngine } from './task-engine.ts';
 
 export interface RedisEngineOptions {
   readonly redis: Redis;
@@ -19,6 +31,8 @@ export interface RedisEngineOptions {
   readonly cancelWaitMs?: number;
   /** Each task the event relay sees finish (metrics: durations). */
   readonly onFinished?: (task: FinishedTask) => void;
+  /** Queues that appear after start (remote workflows, remote/): the relay follows them at once. */
+  readonly laterQueues?: { onChange(listener: () => void): void; queues(): readonly string[] };
 }
 
 /**
@@ -36,6 +50,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<Ta
     ...(options.cancelWaitMs === undefined ? {} : { cancelWaitMs: options.cancelWaitMs }),
   });
   const stats = new StatsService(redis, workflows);
+  const queues = new QueueControls(redis, registry);
   const relay = new EventRelay({
     redis,
     queues: workflows,
@@ -44,6 +59,13 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<Ta
   });
   const events = new EventHub(redis, logger);
   await events.start();
+  const { laterQueues } = options;
+  if (laterQueues) {
+    relay.follow(laterQueues.queues());
+    laterQueues.onChange(() => relay.follow(laterQueues.queues()));
+  }
+  // Workflow files loaded later (workflows/workflow-watcher.ts): their queues are followed at once.
+  const unfollow = registry.onChange(() => relay.follow(registry.list().map((w) => w.name)));
   relay.start();
   return {
     create: (input: CreateTask) => tasks.create(input),
@@ -61,24 +83,46 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<Ta
     stats: () => stats.stats(),
     workers: () => listWorkers(redis),
     async workflows() {
-      const workers = await listWorkers(redis);
-      return registry.list().map((w) => ({
-        name: w.name,
-        description: w.description,
-        paramsSchema: w.paramsSchema,
-        workers: workers.filter((worker) => worker.workflows.includes(w.name)).length,
-      }));
+      const [workers, states] = await Promise.all([listWorkers(redis), queues.states()]);
+      return workflowInfos(registry, {
+        workers: (name) => workers.filter((worker) => worker.workflows.includes(name)).length,
+        paused: (name) => states.find((state) => state.workflow === name)?.paused ?? false,
+      });
     },
     upsertSchedule: (name: string, input: UpsertSchedule) => tasks.upsertSchedule(name, input),
     listSchedules: () => tasks.listSchedules(),
     removeSchedule: (name: string) => tasks.removeSchedule(name),
+    pauseSchedule: (name: string) => tasks.pauseSchedule(name),
+    resumeSchedule: (name: string) => tasks.resumeSchedule(name),
+    checkSchedule: async (input: CheckSchedule) => ({
+      nextRuns: previewCronSchedule(input.pattern, input.tz),
+    }),
+    queues: () => queues.states(),
+    async updateQueue(workflow: string, change: QueueChange) {
+      queues.queue(workflow);
+      if (change.globalConcurrency !== undefined) {
+        await queues.setGlobalConcurrency(workflow, change.globalConcurrency);
+      }
+      if (change.paused !== undefined) await queues.setPaused(workflow, change.paused);
+      return queues.state(workflow);
+    },
+    removeFinished: (workflow, request) =>
+      queues.removeFinished(workflow, Date.parse(request.finishedBefore), request.dryRun === true),
+    bulk: (action: BulkAction, request: BulkActionRequest) =>
+      runBulkAction(tasks, action, request, (err, taskId) =>
+        logger.error({ err, taskId, action }, 'bulk action failed on a task'),
+      ),
+    retryWithParams: (id: string, params: Record<string, unknown>) =>
+      retryWithParams({ redis, registry, tasks, queue: (w) => queues.queue(w) }, id, params),
     async ping() {
       await redis.ping();
     },
     async close() {
+      unfollow();
       await relay.stop();
       await events.stop();
       await tasks.close();
+      await queues.close();
     },
   };
 }

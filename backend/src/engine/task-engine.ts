@@ -1,7 +1,14 @@
 import type {
+  BulkAction,
+  BulkActionRequest,
+  BulkActionResult,
+  CheckSchedule,
   CreateTask,
   ListTasksQuery,
+  QueueState,
+  RemoveFinishedResult,
   Schedule,
+  ScheduleCheck,
   Stats,
   Task,
   TaskList,
@@ -25,6 +32,14 @@ export interface StreamEvent {
   readonly taskId: string;
   /** The TaskEvent as JSON. */
   readonly data: string;
+}
+
+/** A change to a workflow's queue; what is left out stays as it is. */
+export interface QueueChange {
+  /** true pauses the queue (no task of it starts; running ones finish), false resumes it. */
+  readonly paused?: boolean;
+  /** At most this many of its tasks run at once across all workers; null removes the limit. */
+  readonly globalConcurrency?: number | null;
 }
 
 export type EventListener = (event: StreamEvent) => void;
@@ -69,13 +84,46 @@ export interface TaskEngine {
   stats(): Promise<Stats>;
   /** The live workers (their heartbeat has not expired). */
   workers(): Promise<WorkerInfo[]>;
-  /** The workflows tasks can be created for, with their params schema and live workers. */
+  /**
+   * The workflows tasks can be created for, with their params schema, source and live workers;
+   * then the workflow files that did not load, each with its error (workflows/workflow-info.ts).
+   */
   workflows(): Promise<WorkflowInfo[]>;
   /** Creates or replaces a cron schedule that creates tasks. */
   upsertSchedule(name: string, input: UpsertSchedule): Promise<Schedule>;
   listSchedules(): Promise<Schedule[]>;
   /** NotFoundError when no schedule has this name. */
   removeSchedule(name: string): Promise<void>;
+  /** Stops it making tasks, keeping its definition (NotFoundError when there is none). */
+  pauseSchedule(name: string): Promise<Schedule>;
+  resumeSchedule(name: string): Promise<Schedule>;
+  /** The coming run times of a pattern and zone; InvalidInputError at `/pattern` or `/tz`. */
+  checkSchedule(input: CheckSchedule): Promise<ScheduleCheck>;
+  /** Each workflow's queue: paused, global concurrency (in the order of `workflows()`). */
+  queues(): Promise<QueueState[]>;
+  /** Applies the change and returns the queue as it is then; NotFoundError for no such workflow. */
+  updateQueue(workflow: string, change: QueueChange): Promise<QueueState>;
+  /**
+   * Deletes the workflow's finished tasks (completed, failed, cancelled) that finished at or
+   * before `finishedBefore`, at most QUEUE_LIMITS.maxRemovePerCall per call (`remaining` says how
+   * many are left); `dryRun` only counts. NotFoundError for no such workflow.
+   */
+  removeFinished(
+    workflow: string,
+    request: { readonly finishedBefore: string; readonly dryRun?: boolean },
+  ): Promise<RemoveFinishedResult>;
+  /**
+   * Cancels, retries or deletes every task `list` gives for the filter, in bounded calls
+   * (BULK_LIMITS; go on with `nextCursor`), or counts them (`dryRun`). `runBulkAction`
+   * (engine/bulk-actions.ts) does it on any engine's list, cancel, retry and remove.
+   */
+  bulk(action: BulkAction, request: BulkActionRequest): Promise<BulkActionResult>;
+  /**
+   * `retry` with new params, validated as `create` validates them (InvalidInputError with
+   * `/params/…` fields); the task's next attempts run with them, and the task keeps a record of
+   * the edit (which params changed, and when).
+   */
+  retryWithParams(id: string, params: Record<string, unknown>): Promise<Task>;
   /** Resolves when the engine's store answers; rejects with its error when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;

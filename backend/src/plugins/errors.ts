@@ -7,7 +7,14 @@ import {
   type FieldError,
   patternMessage,
 } from '../contract/index.ts';
-import { ConflictError, InvalidInputError, NotFoundError } from '../engine/errors.ts';
+import {
+  CapacityError,
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnsupportedError,
+} from '../engine/errors.ts';
 import type { HttpLimits } from '../http-limits.ts';
 import { HttpError } from './http-error.ts';
 
@@ -38,6 +45,9 @@ export const errorBody = (code: string, message: string, details?: unknown): Err
 function engineErrorReply(err: unknown, request: FastifyRequest): [number, ErrorBody] | null {
   if (err instanceof NotFoundError) return [404, errorBody(err.code, err.message)];
   if (err instanceof ConflictError) return [409, errorBody(err.code, err.message)];
+  if (err instanceof ForbiddenError) return [403, errorBody(err.code, err.message)];
+  if (err instanceof UnsupportedError) return [501, errorBody(err.code, err.message)];
+  if (err instanceof CapacityError) return [503, errorBody(err.code, err.message)];
   if (!(err instanceof InvalidInputError)) return null;
   const part = request.routeOptions.schema?.body === undefined ? '/querystring' : '/body';
   const answer = err.under(part);

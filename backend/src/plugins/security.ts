@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WorkerTokenIdentity } from '../remote/lease-engine.ts';
 import { HttpError } from './http-error.ts';
 import type { SessionManager } from './session.ts';
 
@@ -12,11 +13,20 @@ declare module 'fastify' {
      * route, and every request no route matches, needs one.
      */
     public?: boolean;
+    /** A worker token may call it too (lease, compatibility and workflow declaration routes). */
+    workerToken?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set when the request carried a worker token rather than the main token. */
+    workerToken?: WorkerTokenIdentity;
   }
 }
 
 /** Route options of a route anyone on this machine may call. */
 export const PUBLIC_ROUTE = { config: { public: true } } as const;
+
+/** Route options of a route a remote worker's token may call (beside the main token). */
+export const WORKER_TOKEN_ROUTE = { config: { workerToken: true } } as const;
 
 /** `Host: evil.example` reaching a loopback server is a DNS-rebinding attempt. */
 export function isLoopbackHost(host: string | undefined): boolean {
@@ -56,7 +66,18 @@ export interface SecurityOptions {
   readonly token: string;
   /** Browser sessions (cookie) accepted beside the bearer token. */
   readonly sessions?: SessionManager;
+  /** Worker tokens accepted on WORKER_TOKEN_ROUTE routes (remote workers). */
+  readonly workerTokens?: { verifyToken(token: string): Promise<WorkerTokenIdentity | null> };
+  /** Host names answered beside loopback (TASKDOCK_PUBLIC_URL, TASKDOCK_ALLOWED_HOSTS). */
+  readonly allowedHosts?: readonly string[];
 }
+
+/** The host name of a Host header, lower case, without port or IPv6 brackets. */
+const hostName = (host: string) =>
+  (host.startsWith('[')
+    ? host.slice(1, host.indexOf(']'))
+    : (host.split(':')[0] ?? '')
+  ).toLowerCase();
 
 /**
  * The request guard. Host check on every request; then the bearer token or a browser session
@@ -64,18 +85,40 @@ export interface SecurityOptions {
  * public. It decides on that match, never on the raw URL: `/%61pi/tasks` is routed to
  * `/api/tasks` and guarded as such, and a path no route matches (a 404) is guarded too.
  */
-export function registerSecurity(app: FastifyInstance, { token, sessions }: SecurityOptions): void {
+export function registerSecurity(
+  app: FastifyInstance,
+  { token, sessions, workerTokens, allowedHosts = [] }: SecurityOptions,
+): void {
+  const allowed = new Set(allowedHosts);
   app.addHook('onRequest', async (request) => {
-    if (!isLoopbackHost(request.headers.host)) {
-      throw new HttpError(403, 'FORBIDDEN_HOST', 'Taskdock answers only to loopback host names');
+    const host = request.headers.host;
+    if (!isLoopbackHost(host) && !(host && allowed.has(hostName(host)))) {
+      throw new HttpError(
+        403,
+        'FORBIDDEN_HOST',
+        allowed.size === 0
+          ? 'Taskdock answers only to loopback host names'
+          : 'Taskdock answers only to loopback and its configured host names',
+      );
     }
     if (request.routeOptions.config.public === true) return;
     const given = bearerToken(request);
     if (given !== undefined) {
-      if (!sameSecret(given, token)) {
-        throw new HttpError(401, 'UNAUTHORIZED', 'Invalid bearer token');
+      if (sameSecret(given, token)) {
+        request.auth = 'bearer';
+        return;
+      }
+      const worker = workerTokens ? await workerTokens.verifyToken(given) : null;
+      if (!worker) throw new HttpError(401, 'UNAUTHORIZED', 'Invalid bearer token');
+      if (request.routeOptions.config.workerToken !== true) {
+        throw new HttpError(
+          403,
+          'WORKER_TOKEN_SCOPE',
+          'A worker token may only call the lease, compatibility and workflow declaration routes',
+        );
       }
       request.auth = 'bearer';
+      request.workerToken = worker;
       return;
     }
     const session = sessions ? request.cookies?.[sessions.cookieName] : undefined;

@@ -3,7 +3,6 @@ import cookie from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import {
   ErrorBody,
   SessionInfo,
@@ -11,24 +10,19 @@ import {
   SIGN_IN_QUERY_PARAM,
   signInMessage,
 } from '../contract/index.ts';
-import { PREFIX } from '../tasks/keys.ts';
 import { HttpError } from './http-error.ts';
 import { isLoopbackHost } from './security.ts';
+import type { SessionStore } from './session-store.ts';
 
 export const DEFAULT_SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 
-/**
- * Nonces of sign-in links already used. A link carries no expiry, so they are kept (a few bytes
- * per sign-in); a new token (new install or TASKDOCK_TOKEN) makes every old link useless anyway.
- */
-const USED_NONCES_KEY = `${PREFIX}:sign-in:used`;
-const sessionKey = (hash: string) => `${PREFIX}:session:${hash}`;
-/** Session ids are stored hashed: a Redis dump holds no usable session. */
+/** Session ids are stored hashed: a Redis dump or the session file holds no usable session. */
 const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const SECRET = /^[A-Za-z0-9_-]{16,128}$/;
 
 export interface SessionManagerOptions {
-  readonly redis: Redis;
+  /** Redis (createRedisSessionStore) or the data dir's file in memory mode. */
+  readonly store: SessionStore;
   /** The API token: it signs the links, and names the cookie per instance. */
   readonly token: string;
   readonly sessionTtlMs?: number;
@@ -49,17 +43,17 @@ export interface SessionManager {
 
 /**
  * Links are checked with the token alone (no state shared with the supervisor, good across
- * backend restarts); used nonces and sessions live in Redis, so they survive restarts too.
+ * backend restarts); used nonces and sessions live in the store, so they survive restarts too.
  */
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
-  const { redis, token } = options;
+  const { store, token } = options;
   const sessionTtlMs = options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const instance = createHmac('sha256', token).update('taskdock-cookie').digest('hex').slice(0, 12);
   const storeDown = (err: unknown) =>
     new HttpError(
       503,
       'SESSION_STORE_UNAVAILABLE',
-      `Cannot check the session: Redis is unavailable (${(err as Error).message})`,
+      `Cannot check the session: the session store is unavailable (${(err as Error).message})`,
     );
 
   return {
@@ -74,27 +68,26 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     },
     async useNonce(nonce) {
       try {
-        // SADD answers 1 to exactly one caller: two tabs racing with one link get one session.
-        return (await redis.sadd(USED_NONCES_KEY, nonce)) === 1;
+        return await store.useNonce(nonce);
       } catch (err) {
         throw storeDown(err);
       }
     },
     async createSession() {
       const id = randomBytes(32).toString('base64url');
-      await redis.set(sessionKey(digest(id)), String(Date.now()), 'PX', sessionTtlMs);
+      await store.addSession(digest(id), sessionTtlMs);
       return id;
     },
     async verifySession(id) {
       if (!SECRET.test(id)) return false;
       try {
-        return (await redis.exists(sessionKey(digest(id)))) === 1;
+        return await store.hasSession(digest(id));
       } catch (err) {
         throw storeDown(err);
       }
     },
     async endSession(id) {
-      await redis.del(sessionKey(digest(id)));
+      await store.removeSession(digest(id));
     },
   };
 }
@@ -164,6 +157,8 @@ async function signIn(
       path: '/',
       httpOnly: true,
       sameSite: 'strict',
+      // Served over TLS (TASKDOCK_TLS_CERT): the cookie never travels in clear.
+      secure: request.protocol === 'https',
       maxAge: Math.floor(sessions.sessionTtlMs / 1000),
     });
     return reply.redirect(target(), 303);

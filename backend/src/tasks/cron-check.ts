@@ -1,5 +1,6 @@
 import { defaultRepeatStrategy } from 'bullmq';
-import type { FieldError } from '../contract/index.ts';
+import { type FieldError, SCHEDULE_NEXT_RUNS } from '../contract/index.ts';
+import { InvalidInputError } from '../engine/errors.ts';
 
 /**
  * What is wrong with a schedule's cron pattern and time zone, each against its own field and in
@@ -39,6 +40,35 @@ export function checkCronSchedule(pattern: string, tz: string | undefined) {
     errors.push({ path: '/pattern', message: 'never matches a time to run at' });
   }
   return errors;
+}
+
+/**
+ * The next `count` run times (epoch ms) after `from` of a pattern and zone that
+ * checkCronSchedule accepted, as BullMQ's repeat strategy computes them.
+ */
+export function nextRunTimes(
+  pattern: string,
+  tz: string | undefined,
+  count = SCHEDULE_NEXT_RUNS,
+  from = Date.now(),
+): number[] {
+  const times: number[] = [];
+  for (let at = from; times.length < count; ) {
+    const next = defaultRepeatStrategy(at, { pattern, ...(tz ? { tz } : {}) });
+    if (next === undefined || next <= at) break;
+    times.push(next);
+    at = next;
+  }
+  return times;
+}
+
+/** A pattern's coming runs as ISO dates; InvalidInputError INVALID_SCHEDULE when it is bad. */
+export function previewCronSchedule(pattern: string, tz: string | undefined): string[] {
+  const problems = checkCronSchedule(pattern, tz);
+  if (problems.length > 0) {
+    throw new InvalidInputError('INVALID_SCHEDULE', 'Invalid schedule', problems, true);
+  }
+  return nextRunTimes(pattern, tz).map((t) => new Date(t).toISOString());
 }
 
 /** Whether the platform's time zone data knows `tz` (cron-parser's luxon asks the same Intl). */

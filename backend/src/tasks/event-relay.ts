@@ -215,6 +215,12 @@ export class EventRelay {
     for (const queue of options.queues) this.#queues.add(queue);
   }
 
+  /** Follows these queues too from the next batch on (remote workflows declared just now). */
+  follow(queues: readonly string[]): void {
+    for (const queue of queues) this.#queues.add(queue);
+    this.#lastDiscovery = 0;
+  }
+
   start(): void {
     if (this.#running) return;
     this.#running = true;

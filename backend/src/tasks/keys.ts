@@ -7,6 +7,8 @@ export const PREFIX = 'taskdock';
 export const TASK_INDEX_KEY = `${PREFIX}:index:tasks`;
 /** Schedule name → workflow (queue) that holds its BullMQ job scheduler. */
 export const SCHEDULES_KEY = `${PREFIX}:schedules`;
+/** Paused schedule name → its definition as JSON (a paused schedule has no job scheduler). */
+export const PAUSED_SCHEDULES_KEY = `${PREFIX}:schedules:paused`;
 export const WORKERS_KEY = `${PREFIX}:workers`;
 export const CANCEL_CHANNEL = `${PREFIX}:cancel`;
 /** failedReason of a cancelled job: BullMQ has no "cancelled" state, so the failed set carries it. */
@@ -49,6 +51,27 @@ export const ownerSlotsKey = (owner: string) => `${PREFIX}:owner-slots:${owner}`
 /** Process groups of running `shell` tasks in one pid space (boot + pid namespace): pgid → record. */
 export const processGroupsKey = (pidSpace: string) => `${PREFIX}:process-groups:${pidSpace}`;
 export const queueKey = (queue: string) => `${PREFIX}:${queue}:`;
+/** BullMQ's hash of a queue's settings: `paused` (1 when paused), `concurrency` (global limit). */
+export const queueMetaKey = (queue: string) => `${queueKey(queue)}meta`;
+
+// Remote workers (remote/): worker tokens, remote workflow declarations, leases.
+/** Worker token id → its record (name, globs, sha256 of the token). */
+export const WORKER_TOKENS_KEY = `${PREFIX}:remote:tokens`;
+/** sha256 of a worker token → its id: the lookup a request's bearer token takes. */
+export const workerTokenHashKey = (sha256: string) => `${PREFIX}:remote:token:${sha256}`;
+/** Workflow name → its remote declaration (JSON). */
+export const REMOTE_WORKFLOWS_KEY = `${PREFIX}:remote:workflows`;
+/** Every queue ever declared remote: leases still reach their queued tasks after a DELETE. */
+export const REMOTE_QUEUES_KEY = `${PREFIX}:remote:queues`;
+/** Published on every declaration change, so every API host reloads them. */
+export const REMOTE_CHANGED_CHANNEL = `${PREFIX}:remote:changed`;
+/** Lease id → { taskId, workerId, tokenId } (the BullMQ lock token is the lease id). */
+export const leaseKey = (leaseId: string) => `${PREFIX}:remote:lease:${leaseId}`;
+/** A remote worker's leases held now: lease id → task id. */
+export const remoteWorkerLeasesKey = (workerId: string) =>
+  `${PREFIX}:remote:worker-leases:${workerId}`;
+/** Task id → lease id of the task fetched by the compatibility route. */
+export const commLeaseKey = (taskId: string) => `${PREFIX}:remote:comm:${taskId}`;
 
 export interface TaskRef {
   readonly queue: string;

@@ -2,15 +2,14 @@ import type { Redis } from 'ioredis';
 import { type ByStatus, type Stats, TASK_STATUSES } from '../contract/index.ts';
 import {
   QUEUES_KEY,
+  queueMetaKey,
   STATS_TOTALS_KEY,
   statsWorkflowKey,
   statusIndexKey,
-  THROUGHPUT_BUCKET_MS,
   throughputKey,
 } from './keys.ts';
+import { throughputBuckets, throughputRates } from './throughput.ts';
 import { listWorkers } from './worker-registry.ts';
-
-const WINDOWS = { last1m: 60_000, last5m: 300_000, last15m: 900_000 } as const;
 
 const counts = (hash: Record<string, string>) => ({
   created: Number(hash.created ?? 0),
@@ -33,13 +32,12 @@ export class StatsService {
 
   async stats(now = Date.now()): Promise<Stats> {
     const queues = await this.queues();
-    const newest = Math.floor(now / THROUGHPUT_BUCKET_MS);
-    const oldest = Math.floor((now - WINDOWS.last15m) / THROUGHPUT_BUCKET_MS) + 1;
-    const buckets = Array.from({ length: newest - oldest + 1 }, (_, i) => oldest + i);
+    const buckets = throughputBuckets(now);
 
     const read = this.redis.pipeline().hgetall(STATS_TOTALS_KEY);
     for (const queue of queues) {
       read.hgetall(statsWorkflowKey(queue));
+      read.hget(queueMetaKey(queue), 'paused');
       for (const status of TASK_STATUSES) read.zcard(statusIndexKey(status, queue));
     }
     for (const bucket of buckets) read.hgetall(throughputKey(bucket));
@@ -53,31 +51,18 @@ export class StatsService {
     const byStatus = emptyByStatus();
     const perQueue = queues.map((name) => {
       const queueTotals = counts(values[at++] as Record<string, string>);
+      const paused = values[at++] === '1';
       const queueByStatus = emptyByStatus();
       for (const status of TASK_STATUSES) {
         queueByStatus[status] = values[at++] as number;
         byStatus[status] += queueByStatus[status];
       }
-      return { name, totals: queueTotals, byStatus: queueByStatus };
+      return { name, totals: queueTotals, byStatus: queueByStatus, paused };
     });
     const finished = buckets.map(() => values[at++] as Record<string, string>);
-    const throughputOf = (field: string) => {
-      const rate = (windowMs: number) => {
-        const from = Math.floor((now - windowMs) / THROUGHPUT_BUCKET_MS) + 1;
-        let sum = 0;
-        buckets.forEach((bucket, i) => {
-          if (bucket >= from) sum += Number(finished[i]?.[field] ?? 0);
-        });
-        // Per minute over the time the buckets really cover (the newest one is still filling).
-        const covered = now - from * THROUGHPUT_BUCKET_MS;
-        return Math.round((sum * 60_000 * 100) / covered) / 100;
-      };
-      return {
-        last1m: rate(WINDOWS.last1m),
-        last5m: rate(WINDOWS.last5m),
-        last15m: rate(WINDOWS.last15m),
-      };
-    };
+    const bucketAt = new Map(buckets.map((bucket, i) => [bucket, i]));
+    const throughputOf = (field: string) =>
+      throughputRates((bucket) => Number(finished[bucketAt.get(bucket) ?? -1]?.[field] ?? 0), now);
     return {
       totals,
       byStatus,

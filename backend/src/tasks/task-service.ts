@@ -4,10 +4,8 @@ import type { Redis } from 'ioredis';
 import {
   type CreateTask,
   FINAL_STATUSES,
-  type FieldError,
   type ListTasksQuery,
   type Schedule,
-  TASK_LIMITS,
   type Task,
   type TaskList,
   type TaskLogLine,
@@ -17,7 +15,7 @@ import {
 import { ConflictError, InvalidInputError, NotFoundError, taskNotFound } from '../engine/errors.ts';
 import type { CreateOutcome } from '../engine/task-engine.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
-import { checkCronSchedule } from './cron-check.ts';
+import { nextRunTimes } from './cron-check.ts';
 import {
   CANCEL_CHANNEL,
   CANCELLED_REASON,
@@ -26,6 +24,7 @@ import {
   idempotencyKey,
   OWNERS_KEY,
   ownerIndexKey,
+  PAUSED_SCHEDULES_KEY,
   PREFIX,
   parseTaskId,
   QUEUE_EVENTS_MAX_LEN,
@@ -48,6 +47,7 @@ import {
   toTask,
   toTaskSummary,
 } from './task-mapper.ts';
+import { validateSchedule, validateTask, validateTasks } from './task-validation.ts';
 
 export interface TaskServiceOptions {
   readonly redis: Redis;
@@ -109,70 +109,14 @@ export class TaskService {
     this.#queues.clear();
   }
 
-  /** Checks input against the workflow's schema; InvalidInputError with every failing field. */
-  #validate(input: CreateTask): Record<string, unknown> {
-    if (!this.#registry.get(input.workflow)) {
-      throw new InvalidInputError('UNKNOWN_WORKFLOW', `Unknown workflow "${input.workflow}"`, [
-        {
-          path: '/workflow',
-          message: `must be one of: ${this.#registry
-            .list()
-            .map((w) => w.name)
-            .join(', ')}`,
-        },
-      ]);
-    }
-    const errors: FieldError[] = [];
-    const check = this.#registry.checkParams(input.workflow, input.params ?? {});
-    if (!check.ok) {
-      errors.push(...check.errors.map((e) => ({ ...e, path: `/params${e.path}` })));
-    }
-    if (input.runAt !== undefined && input.delayMs !== undefined) {
-      errors.push({ path: '/runAt', message: 'give either runAt or delayMs, not both' });
-    } else if (input.runAt !== undefined) {
-      // The same bound as delayMs: runAt is only another way to give the delay.
-      if (Date.parse(input.runAt) - Date.now() > TASK_LIMITS.maxDelayMs) {
-        errors.push({
-          path: '/runAt',
-          message: `is more than ${TASK_LIMITS.maxDelayMs / 86_400_000} days ahead (maxDelayMs)`,
-        });
-      }
-    }
-    if (errors.length > 0) {
-      throw new InvalidInputError(
-        'INVALID_PARAMS',
-        `Invalid task for workflow "${input.workflow}"`,
-        errors,
-        true,
-      );
-    }
-    return check.ok ? check.params : {};
-  }
-
   async create(input: CreateTask): Promise<CreateOutcome> {
-    const params = this.#validate(input);
+    const params = validateTask(this.#registry, input);
     return this.#add(input, params);
   }
 
   /** All or nothing at validation: one bad item rejects the batch before anything is queued. */
   async createMany(inputs: readonly CreateTask[]): Promise<CreateOutcome[]> {
-    const problems: FieldError[] = [];
-    const checked = inputs.map((input, i) => {
-      try {
-        return this.#validate(input);
-      } catch (err) {
-        if (!(err instanceof InvalidInputError)) throw err;
-        problems.push(...err.under(`/tasks/${i}`).fields);
-        return {};
-      }
-    });
-    if (problems.length > 0) {
-      throw new InvalidInputError(
-        'INVALID_PARAMS',
-        `${problems.length} problem(s) in the batch; nothing was queued`,
-        problems,
-      );
-    }
+    const checked = validateTasks(this.#registry, inputs);
     return Promise.all(inputs.map((input, i) => this.#add(input, checked[i] ?? {})));
   }
 
@@ -187,7 +131,10 @@ export class TaskService {
     if (input.owner !== undefined) meta.owner = input.owner;
     if (input.source !== undefined) meta.source = input.source;
     if (input.idempotencyKey !== undefined) meta.idempotencyKey = input.idempotencyKey;
-    if (input.timeoutMs !== undefined) meta.timeoutMs = input.timeoutMs;
+    // What the request leaves out, the workflow's definition may set (workflow files do).
+    const defaults = this.#registry.get(input.workflow)?.taskDefaults ?? {};
+    const timeoutMs = input.timeoutMs ?? defaults.timeoutMs;
+    if (timeoutMs !== undefined) meta.timeoutMs = timeoutMs;
     const delay =
       input.runAt !== undefined
         ? Math.max(0, Date.parse(input.runAt) - Date.now())
@@ -209,8 +156,11 @@ export class TaskService {
     const added = this.#queue(input.workflow).add(input.workflow, params, {
       jobId,
       timestamp: createdAt,
-      attempts: input.maxAttempts ?? 1,
-      backoff: { type: 'exponential', delay: input.backoffMs ?? DEFAULT_BACKOFF_MS },
+      attempts: input.maxAttempts ?? defaults.maxAttempts ?? 1,
+      backoff: {
+        type: defaults.backoff?.type ?? 'exponential',
+        delay: input.backoffMs ?? defaults.backoff?.delayMs ?? DEFAULT_BACKOFF_MS,
+      },
       ...(input.priority ? { priority: input.priority } : {}),
       ...(delay > 0 ? { delay } : {}),
       // Unknown job options are kept by BullMQ as they are: the metadata rides beside the data.
@@ -457,27 +407,42 @@ export class TaskService {
     return raw.map((line) => parseLogLine(line, task.updatedAt));
   }
 
-  /** Creates or replaces a cron schedule (a BullMQ job scheduler) that creates tasks. */
+  /**
+   * Creates or replaces a cron schedule (a BullMQ job scheduler) that creates tasks. A paused
+   * schedule stays paused: only its stored definition changes.
+   */
   async upsertSchedule(name: string, input: UpsertSchedule): Promise<Schedule> {
-    const problems = checkCronSchedule(input.pattern, input.tz);
-    let params: Record<string, unknown> = {};
-    try {
-      params = this.#validate({ workflow: input.workflow, params: input.params ?? {} });
-    } catch (err) {
-      if (problems.length === 0 || !(err instanceof InvalidInputError)) throw err;
-      problems.push(...err.fields);
+    const definition: ScheduleDefinition = {
+      workflow: input.workflow,
+      pattern: input.pattern,
+      params: validateSchedule(this.#registry, input),
+      ...(input.tz ? { tz: input.tz } : {}),
+      ...(input.owner !== undefined ? { owner: input.owner } : {}),
+    };
+    const [previous, paused] = await Promise.all([
+      this.#redis.hget(SCHEDULES_KEY, name),
+      this.#redis.hexists(PAUSED_SCHEDULES_KEY, name),
+    ]);
+    if (paused) {
+      await this.#redis.hset(PAUSED_SCHEDULES_KEY, name, JSON.stringify(definition));
+    } else {
+      await this.#startSchedule(name, definition);
     }
-    if (problems.length > 0) {
-      throw new InvalidInputError('INVALID_SCHEDULE', 'Invalid schedule', problems, true);
+    if (previous && previous !== input.workflow) {
+      await this.#queue(previous).removeJobScheduler(name);
     }
-    const previous = await this.#redis.hget(SCHEDULES_KEY, name);
+    await this.#redis.hset(SCHEDULES_KEY, name, input.workflow);
+    return this.#requireSchedule(name);
+  }
+
+  async #startSchedule(name: string, definition: ScheduleDefinition): Promise<void> {
     const meta: TaskMeta = { source: `schedule:${name}` };
-    if (input.owner !== undefined) meta.owner = input.owner;
+    if (definition.owner !== undefined) meta.owner = definition.owner;
     try {
-      await this.#queue(input.workflow).upsertJobScheduler(
+      await this.#queue(definition.workflow).upsertJobScheduler(
         name,
-        { pattern: input.pattern, ...(input.tz ? { tz: input.tz } : {}) },
-        { name: input.workflow, data: params, opts: { taskdock: meta } as object },
+        { pattern: definition.pattern, ...(definition.tz ? { tz: definition.tz } : {}) },
+        { name: definition.workflow, data: definition.params, opts: { taskdock: meta } as object },
       );
     } catch (err) {
       const message = (err as Error).message;
@@ -485,44 +450,124 @@ export class TaskService {
         { path: '/pattern', message },
       ]);
     }
-    if (previous && previous !== input.workflow) {
-      await this.#queue(previous).removeJobScheduler(name);
-    }
-    await this.#redis.hset(SCHEDULES_KEY, name, input.workflow);
-    const schedule = await this.#readSchedule(name, input.workflow);
-    if (!schedule) throw new Error(`Schedule ${name} vanished right after it was written`);
-    return schedule;
   }
 
   async listSchedules(): Promise<Schedule[]> {
-    const entries = Object.entries(await this.#redis.hgetall(SCHEDULES_KEY));
-    const schedules = await Promise.all(entries.map(([name, wf]) => this.#readSchedule(name, wf)));
+    const [entries, paused] = await Promise.all([
+      this.#redis.hgetall(SCHEDULES_KEY),
+      this.#redis.hgetall(PAUSED_SCHEDULES_KEY),
+    ]);
+    const schedules = await Promise.all(
+      Object.entries(entries).map(([name, wf]) => this.#readSchedule(name, wf, paused[name])),
+    );
     return schedules
       .filter((s): s is Schedule => s !== null)
       .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Removes its job scheduler (and the run it had queued), keeping the definition. */
+  async pauseSchedule(name: string): Promise<Schedule> {
+    const schedule = await this.#requireSchedule(name);
+    if (!schedule.paused) {
+      await this.#redis.hset(PAUSED_SCHEDULES_KEY, name, JSON.stringify(definitionOf(schedule)));
+      await this.#queue(schedule.workflow).removeJobScheduler(name);
+    }
+    return this.#requireSchedule(name);
+  }
+
+  /** Makes the job scheduler again: the next run is the pattern's next time from now. */
+  async resumeSchedule(name: string): Promise<Schedule> {
+    const schedule = await this.#requireSchedule(name);
+    if (schedule.paused) {
+      await this.#startSchedule(name, definitionOf(schedule));
+      await this.#redis.hdel(PAUSED_SCHEDULES_KEY, name);
+    }
+    return this.#requireSchedule(name);
   }
 
   async removeSchedule(name: string): Promise<void> {
     const workflow = await this.#redis.hget(SCHEDULES_KEY, name);
     if (!workflow) throw new NotFoundError(`No schedule named "${name}"`);
     await this.#queue(workflow).removeJobScheduler(name);
-    await this.#redis.hdel(SCHEDULES_KEY, name);
+    await this.#redis.multi().hdel(SCHEDULES_KEY, name).hdel(PAUSED_SCHEDULES_KEY, name).exec();
   }
 
-  async #readSchedule(name: string, workflow: string): Promise<Schedule | null> {
-    const raw = await this.#queue(workflow).getJobScheduler(name);
-    if (!raw?.pattern) return null;
+  async #requireSchedule(name: string): Promise<Schedule> {
+    const [workflow, paused] = await Promise.all([
+      this.#redis.hget(SCHEDULES_KEY, name),
+      this.#redis.hget(PAUSED_SCHEDULES_KEY, name),
+    ]);
+    const schedule = workflow ? await this.#readSchedule(name, workflow, paused) : null;
+    if (!schedule) throw new NotFoundError(`No schedule named "${name}"`);
+    return schedule;
+  }
+
+  /** From the paused definition, else from BullMQ's job scheduler; with its last run. */
+  async #readSchedule(
+    name: string,
+    workflow: string,
+    pausedDefinition: string | null | undefined,
+  ): Promise<Schedule | null> {
+    let definition: ScheduleDefinition;
+    let nextRunAt: number | undefined;
+    if (pausedDefinition) {
+      definition = JSON.parse(pausedDefinition) as ScheduleDefinition;
+    } else {
+      const raw = await this.#queue(workflow).getJobScheduler(name);
+      if (!raw?.pattern) return null;
+      const owner = (raw.template?.opts as { taskdock?: TaskMeta } | undefined)?.taskdock?.owner;
+      definition = {
+        workflow,
+        pattern: raw.pattern,
+        params: (raw.template?.data ?? {}) as Record<string, unknown>,
+        ...(raw.tz ? { tz: raw.tz } : {}),
+        ...(owner !== undefined ? { owner } : {}),
+      };
+      nextRunAt = raw.next ?? undefined;
+    }
+    const tasks = sourceIndexKey(`schedule:${name}`);
+    const [taskCount, newest] = await Promise.all([
+      this.#redis.zcard(tasks),
+      // The newest is the run waiting for its time; one more covers a removed entry.
+      this.#redis.zrevrange(tasks, 0, 2),
+    ]);
+    const refs = newest.flatMap((id) => parseTaskId(id) ?? []);
+    const last = (await this.#read(refs, SUMMARY)).find((t) => t && t.status !== 'scheduled');
     const schedule: Schedule = {
       id: name,
-      workflow,
-      pattern: raw.pattern,
-      params: raw.template?.data ?? {},
+      ...definition,
+      paused: Boolean(pausedDefinition),
+      nextRuns: pausedDefinition
+        ? []
+        : nextRunTimes(definition.pattern, definition.tz).map((t) => new Date(t).toISOString()),
+      taskCount,
     };
-    if (raw.tz) schedule.tz = raw.tz;
-    if (raw.next) schedule.nextRunAt = new Date(raw.next).toISOString();
+    if (nextRunAt !== undefined) schedule.nextRunAt = new Date(nextRunAt).toISOString();
+    if (last) {
+      schedule.lastRun = { taskId: last.id, status: last.status, createdAt: last.createdAt };
+      if (last.finishedAt) schedule.lastRun.finishedAt = last.finishedAt;
+      if (last.error) schedule.lastRun.error = last.error.message;
+    }
     return schedule;
   }
 }
+
+/** What a schedule makes, as kept while it is paused (BullMQ holds it while it is active). */
+interface ScheduleDefinition {
+  readonly workflow: string;
+  readonly pattern: string;
+  readonly tz?: string;
+  readonly params: Record<string, unknown>;
+  readonly owner?: string;
+}
+
+const definitionOf = (s: Schedule): ScheduleDefinition => ({
+  workflow: s.workflow,
+  pattern: s.pattern,
+  params: s.params as Record<string, unknown>,
+  ...(s.tz ? { tz: s.tz } : {}),
+  ...(s.owner !== undefined ? { owner: s.owner } : {}),
+});
 
 interface Cursor {
   score: number;

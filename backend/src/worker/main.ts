@@ -7,6 +7,7 @@ import { parentPidFromEnv, watchParent } from '../parent-watch.ts';
 import { redisClientOptions } from '../redis-options.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../workflows/shell.ts';
+import { watchWorkflowFolders } from '../workflows/workflow-watcher.ts';
 import { createProcessGroups } from './process-groups.ts';
 import { createTaskWorker } from './task-worker.ts';
 
@@ -19,6 +20,13 @@ try {
   console.error(err.message);
   process.exit(78);
 }
+if (config.store.mode === 'memory') {
+  // In memory mode the backend runs the tasks itself: a worker process has nothing to serve.
+  console.error(
+    'Invalid configuration:\n  - a worker needs Redis: set TASKDOCK_REDIS_URL (memory mode runs tasks in the backend)',
+  );
+  process.exit(78);
+}
 
 const logger = createLogger('worker', config.logLevel);
 const redis = new Redis(config.redisUrl, {
@@ -28,9 +36,15 @@ const redis = new Redis(config.redisUrl, {
 });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 const processGroups = createProcessGroups({ redis, logger });
-const registry = createWorkflowRegistry(
-  builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS), processGroups }),
-);
+const baseEnv = pickEnv(process.env, SHELL_ENV_KEYS);
+const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv, processGroups }));
+// Loaded before the worker starts, then watched: the worker serves what loads, as it changes.
+const workflowFiles = await watchWorkflowFolders({
+  folders: config.workflowsPath,
+  registry,
+  load: { baseEnv, processGroups },
+  logger,
+});
 const worker = createTaskWorker({ redis, registry, config, logger, processGroups });
 
 let stopping = false;
@@ -39,6 +53,7 @@ function stop(signal: string) {
   stopping = true;
   void (async () => {
     logger.info({ signal }, 'stopping');
+    workflowFiles.close();
     await worker.stop();
     await redis.quit().catch(() => {});
     process.exit(0);

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { WorkerInfo } from '../contract/index.ts';
+import { cleanFinished, FINISHED_STATES } from '../tasks/finished-cleanup.ts';
 import {
   CANCEL_CHANNEL,
   CANCELLED_REASON,
@@ -33,9 +34,9 @@ import { TaskFailure, type Workflow } from '../workflows/workflow.ts';
 import { redactFailureStack } from './failure-stack.ts';
 import { LogBuffer } from './log-buffer.ts';
 import type { ProcessGroups } from './process-groups.ts';
-import { capResult } from './result-cap.ts';
 import { Semaphore } from './semaphore.ts';
 import { SlotWorker } from './slot-worker.ts';
+import { AttemptAborted, runTaskAttempt } from './task-attempt.ts';
 
 export type TaskWorkerConfig = Pick<
   Config,
@@ -85,7 +86,9 @@ export function createTaskWorker({
 }: TaskWorkerOptions): TaskWorker {
   defineScripts(redis);
   const id = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const served = registry.list().filter((w) => matchesAnyGlob(w.name, config.workflows));
+  // Recomputed when the registry changes (workflow files reloaded): see `sync`.
+  const servable = () => registry.list().filter((w) => matchesAnyGlob(w.name, config.workflows));
+  let served = servable();
   // Shared by the SlotWorkers of all queues: at most `concurrency` tasks run in this process.
   const slots = new Semaphore(config.concurrency);
   const subscriber = redis.duplicate();
@@ -165,65 +168,44 @@ export function createTaskWorker({
       throw new UnrecoverableError(CANCELLED_REASON);
     }
 
-    const timeoutMs = meta?.timeoutMs;
-    const taskSignal = timeoutMs
-      ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-      : signal;
     const logs = new LogBuffer(redis, `${queueKey(workflow.name)}${job.id}:logs`, {
       keepLines: config.maxLogLines,
       lineBytes: config.maxLogLineBytes,
     });
-    let lastProgress = '';
     active.add(taskId);
     try {
-      const result = await workflow.run({
+      return await runTaskAttempt({
+        workflow,
         taskId,
         params: job.data,
-        signal: taskSignal,
         attempt: job.attemptsMade + 1,
+        timeoutMs: meta?.timeoutMs,
+        signal,
         limits: {
           resultBytes: config.maxResultBytes,
           logLineBytes: config.maxLogLineBytes,
           httpBodyBytes: config.maxHttpBodyBytes,
         },
-        log: (text, stream = 'stdout') => logs.push(text, stream),
-        progress: async (percent, step) => {
-          const value = step === undefined ? { percent } : { percent, step };
-          const text = JSON.stringify(value);
-          if (text === lastProgress) return;
-          lastProgress = text;
-          await job.updateProgress(value);
-        },
+        log: (text, stream) => logs.push(text, stream),
+        progress: (value) => job.updateProgress(value),
       });
-      // The one place a result goes back to BullMQ: past the cap, only a preview is stored.
-      const stored = capResult(result, config.maxResultBytes);
-      if (stored !== result) {
-        logs.push(
-          `Result is over TASKDOCK_MAX_RESULT_BYTES (${config.maxResultBytes}): stored truncated`,
-          'system',
-        );
-      }
-      return stored;
     } catch (err) {
-      if (signal.aborted && signal.reason === CANCEL) {
+      if (!(err instanceof AttemptAborted)) {
+        if (err instanceof TaskFailure) {
+          await redis.hset(`${queueKey(workflow.name)}${job.id}`, ERROR_CODE_FIELD, err.code);
+        }
+        throw err;
+      }
+      if (err.reason === CANCEL) {
         logs.push('Cancelled', 'system');
         throw new UnrecoverableError(CANCELLED_REASON);
       }
-      if (signal.aborted && signal.reason === SHUTDOWN) {
+      if (err.reason === SHUTDOWN) {
         logs.push('Worker is stopping: task goes back to the queue', 'system');
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      const failure =
-        taskSignal.aborted && !signal.aborted
-          ? new TaskFailure(`Timed out after ${timeoutMs} ms`, 'TIMEOUT')
-          : err;
-      const message = failure instanceof Error ? failure.message : String(failure);
-      logs.push(message, 'system');
-      if (failure instanceof TaskFailure) {
-        await redis.hset(`${queueKey(workflow.name)}${job.id}`, ERROR_CODE_FIELD, failure.code);
-      }
-      throw failure;
+      throw err.cause;
     } finally {
       active.delete(taskId);
       await releaseOwnerSlot();
@@ -231,11 +213,13 @@ export function createTaskWorker({
     }
   }
 
-  function processorFor(workflow: Workflow) {
-    // The job's SlotWorker holds a slot for it while this runs.
+  function processorFor(name: string) {
+    // The job's SlotWorker holds a slot for it while this runs. The definition is read when the
+    // job starts: a reloaded file applies to new tasks, a running one keeps the one it started on.
     return async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
       try {
-        if (stopping) {
+        const workflow = registry.get(name);
+        if (stopping || !workflow) {
           await job.moveToWait(token);
           throw new WaitingError();
         }
@@ -250,41 +234,105 @@ export function createTaskWorker({
   async function sweepRetention(): Promise<void> {
     const graceMs = config.retentionDays * 86_400_000;
     for (const queue of queues) {
-      for (const state of ['completed', 'failed'] as const) {
-        // In batches, so Redis is never blocked for long. BullMQ's clean emits no per-job
-        // events, so say "removed" for each: the event relay drops them from the indexes.
-        for (;;) {
-          const removed = await queue.clean(graceMs, 1000, state);
-          if (removed.length > 0) {
-            const events = redis.pipeline();
-            for (const jobId of removed) {
-              events.xadd(
-                `${queueKey(queue.name)}events`,
-                'MAXLEN',
-                '~',
-                QUEUE_EVENTS_MAX_LEN,
-                '*',
-                'event',
-                'removed',
-                'jobId',
-                jobId,
-                'prev',
-                state,
-              );
-            }
-            await events.exec();
-          }
-          if (removed.length < 1000) break;
-        }
+      for (const state of FINISHED_STATES) {
+        // In batches, so Redis is never blocked for long.
+        let removed = 1000;
+        while (removed === 1000) removed = await cleanFinished(redis, queue, state, graceMs, 1000);
       }
     }
   }
 
+  /** Global concurrency each served workflow's own definition asked for (files may set one). */
+  const definedLimits = new Map<string, number | undefined>();
+  async function applyGlobalConcurrency(queue: Queue, workflow: Workflow) {
+    const limit = config.globalConcurrency[workflow.name] ?? workflow.concurrency;
+    const before = definedLimits.get(workflow.name);
+    definedLimits.set(workflow.name, workflow.concurrency);
+    if (limit !== undefined) await queue.setGlobalConcurrency(limit);
+    // Only a limit a definition set is taken back: one set through the API stays.
+    else if (before !== undefined) await queue.removeGlobalConcurrency();
+  }
+
+  async function serve(workflow: Workflow): Promise<Worker> {
+    const queue = createQueue(workflow.name, redis);
+    queues.push(queue);
+    await applyGlobalConcurrency(queue, workflow);
+    const worker = new SlotWorker(slots, redis, workflow.name, processorFor(workflow.name), {
+      // BullMQ duplicates this client for its blocking reads (so it must have maxRetriesPerRequest null).
+      connection: redis,
+      prefix: PREFIX,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.lockDurationMs,
+      maxStalledCount: 1,
+      autorun: false,
+    });
+    worker.on('error', (err) => logger.error({ err, workflow: workflow.name }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (job && err.message !== CANCELLED_REASON) {
+        logger.info(
+          { taskId: formatTaskId(workflow.name, job.id as string), err: err.message },
+          'task failed',
+        );
+      }
+    });
+    workers.set(workflow.name, worker);
+    return worker;
+  }
+
+  /** Queue workers of workflows no longer served, until their running tasks are done. */
+  const retiring = new Set<Worker>();
+  /** Stops taking tasks of `name`; its running tasks finish (on the definition they had). */
+  function unserve(name: string): void {
+    const worker = workers.get(name);
+    workers.delete(name);
+    definedLimits.delete(name);
+    const at = queues.findIndex((q) => q.name === name);
+    const [queue] = at === -1 ? [] : queues.splice(at, 1);
+    if (!worker) return;
+    retiring.add(worker);
+    void worker
+      .close()
+      .then(() => queue?.close())
+      .catch((err) => logger.warn({ err, workflow: name }, 'closing a queue worker failed'))
+      .finally(() => retiring.delete(worker));
+  }
+
+  /** Serves what the registry has now: new workflows get a queue worker, gone ones lose theirs. */
+  async function sync(): Promise<void> {
+    if (stopping) return;
+    const next = servable();
+    const names = new Set(next.map((w) => w.name));
+    const leaving = served.filter((w) => !names.has(w.name)).map((w) => w.name);
+    const joining: string[] = [];
+    served = next;
+    for (const name of leaving) unserve(name);
+    for (const workflow of next) {
+      const queue = queues.find((q) => q.name === workflow.name);
+      if (!queue) {
+        void (await serve(workflow)).run();
+        joining.push(workflow.name);
+      } else if (definedLimits.get(workflow.name) !== workflow.concurrency) {
+        await applyGlobalConcurrency(queue, workflow);
+      }
+    }
+    if (joining.length > 0 || leaving.length > 0) {
+      await beat();
+      logger.info({ joining, leaving }, 'served workflows updated');
+    }
+  }
+  let syncing = Promise.resolve();
+  let unsubscribe: (() => void) | undefined;
+
   return {
     id,
-    workflows: served.map((w) => w.name),
+    get workflows() {
+      return served.map((w) => w.name);
+    },
     async start() {
-      if (served.length === 0) {
+      // A broken file the globs name is no reason to stop: the worker serves it once it loads.
+      const awaited = registry.broken().filter((b) => matchesAnyGlob(b.name, config.workflows));
+      if (served.length === 0 && awaited.length === 0) {
         throw new Error(
           `TASKDOCK_WORKFLOWS (${config.workflows.join(',')}) matches none of the workflows: ${registry
             .list()
@@ -301,32 +349,12 @@ export function createTaskWorker({
         cancelRequests.set(taskId, Date.now() + CANCEL_REQUEST_TTL_MS);
         for (const [id, until] of cancelRequests) if (until < Date.now()) cancelRequests.delete(id);
       });
-      for (const workflow of served) {
-        const queue = createQueue(workflow.name, redis);
-        queues.push(queue);
-        const limit = config.globalConcurrency[workflow.name];
-        if (limit !== undefined) await queue.setGlobalConcurrency(limit);
-        const worker = new SlotWorker(slots, redis, workflow.name, processorFor(workflow), {
-          // BullMQ duplicates this client for its blocking reads (so it must have maxRetriesPerRequest null).
-          connection: redis,
-          prefix: PREFIX,
-          concurrency: config.concurrency,
-          lockDuration: config.lockDurationMs,
-          stalledInterval: config.lockDurationMs,
-          maxStalledCount: 1,
-          autorun: false,
-        });
-        worker.on('error', (err) => logger.error({ err, workflow: workflow.name }, 'worker error'));
-        worker.on('failed', (job, err) => {
-          if (job && err.message !== CANCELLED_REASON) {
-            logger.info(
-              { taskId: formatTaskId(workflow.name, job.id as string), err: err.message },
-              'task failed',
-            );
-          }
-        });
-        workers.set(workflow.name, worker);
-      }
+      for (const workflow of served) await serve(workflow);
+      unsubscribe = registry.onChange(() => {
+        syncing = syncing
+          .then(sync)
+          .catch((err) => logger.warn({ err }, 'updating the served workflows failed'));
+      });
       if (processGroups) {
         const reap = () =>
           processGroups.reapOrphans().catch((err) => logger.warn({ err }, 'reaping failed'));
@@ -343,6 +371,12 @@ export function createTaskWorker({
         RETENTION_SWEEP_MS,
       );
       void sweepRetention().catch((err) => logger.warn({ err }, 'retention sweep failed'));
+      if (served.length === 0) {
+        logger.warn(
+          { files: awaited.map((b) => b.file) },
+          'serving no workflow until a workflow file it is meant to serve loads',
+        );
+      }
       logger.info(
         { workerId: id, workflows: served.map((w) => w.name), concurrency: config.concurrency },
         'worker ready',
@@ -351,9 +385,12 @@ export function createTaskWorker({
     async stop() {
       if (stopping) return;
       stopping = true;
+      unsubscribe?.();
+      await syncing;
       clearInterval(sweeper);
       clearInterval(reaper);
-      const closing = Promise.all([...workers.values()].map((w) => w.close()));
+      const all = [...workers.values(), ...retiring];
+      const closing = Promise.all(all.map((w) => w.close()));
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'grace-over'>((resolve) => {
         graceTimer = setTimeout(() => resolve('grace-over'), config.shutdownGraceMs);
@@ -363,7 +400,7 @@ export function createTaskWorker({
           { active: [...active] },
           'grace period over: returning active tasks to the queue',
         );
-        for (const worker of workers.values()) worker.cancelAllJobs(SHUTDOWN);
+        for (const worker of all) worker.cancelAllJobs(SHUTDOWN);
         await closing;
       }
       clearTimeout(graceTimer);

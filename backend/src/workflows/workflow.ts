@@ -39,7 +39,18 @@ export interface Workflow<S extends TSchema = TSchema> {
    * after the schema passed: each problem with its path inside `params`, e.g. `/cwd`.
    */
   checkParams?(params: Static<S>): FieldError[];
+  /** At most this many of its tasks run at once across all workers (BullMQ global concurrency). */
+  readonly concurrency?: number;
+  /** Task options used when a create request does not give them. */
+  readonly taskDefaults?: TaskDefaults;
   run(ctx: WorkflowContext<Static<S>>): Promise<unknown>;
+}
+
+export interface TaskDefaults {
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+  /** Wait before a retry: `exponential` doubles it each time. */
+  readonly backoff?: { readonly type: 'fixed' | 'exponential'; readonly delayMs: number };
 }
 
 /** A failure with a machine-readable code, shown as `error.code` on the task. */

@@ -4,18 +4,25 @@ import { pino } from 'pino';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Task } from '../../src/contract/index.ts';
-import { FINAL_STATUSES } from '../../src/contract/index.ts';
 import { createRedisEngine, type RedisEngineOptions } from '../../src/engine/redis-engine.ts';
 import type { TaskEngine } from '../../src/engine/task-engine.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import type { LeaseEngine } from '../../src/remote/lease-engine.ts';
+import { createRedisLeaseEngine, type LeaseConfig } from '../../src/remote/redis-lease-engine.ts';
+import { RemoteWorkflows } from '../../src/remote/remote-workflows.ts';
 import {
   createTaskWorker,
   type TaskWorker,
   type TaskWorkerConfig,
 } from '../../src/worker/task-worker.ts';
-import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';
+import {
+  builtInWorkflows,
+  createWorkflowRegistry,
+  type WorkflowRegistry,
+} from '../../src/workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../../src/workflows/shell.ts';
 import { startRedisServer, type TestRedis } from './redis-server.ts';
+import { waitForTask } from './wait-for-task.ts';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -26,6 +33,8 @@ export interface TestStack {
   /** The engine the app runs on: suites that go through it run on any engine. */
   readonly engine: TaskEngine;
   readonly worker: TaskWorker | undefined;
+  /** The lease engine of remote workers (with `remote` in the options). */
+  readonly leases: LeaseEngine | undefined;
   /** `app.inject` with the bearer token and JSON body. */
   request(options: InjectOptions & { token?: string | null }): Promise<LightMyRequestResponse>;
   /** Polls the task until `until` holds (default: a final status); fails after `timeoutMs`. */
@@ -37,6 +46,10 @@ export interface StackOptions {
   /** Run an in-process worker with these settings (false: none). */
   worker?: Partial<TaskWorkerConfig> | false;
   redis?: TestRedis;
+  /** Serve remote workers (worker tokens, declarations, leases) with these settings. */
+  remote?: Partial<LeaseConfig>;
+  /** The workflows of the app (and its worker); default: the built-ins. */
+  registry?: WorkflowRegistry;
 }
 
 export function workerConfig(overrides: Partial<TaskWorkerConfig> = {}): TaskWorkerConfig {
@@ -58,19 +71,41 @@ export const createTestEngine = (options: RedisEngineOptions): Promise<TaskEngin
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const redis = options.redis ?? (await startRedisServer());
   const client = redis.client();
-  const registry = createWorkflowRegistry(
-    builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }),
-  );
+  const registry =
+    options.registry ??
+    createWorkflowRegistry(builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }));
   const metrics = createMetrics({ stats: () => engine.stats(), ping: () => engine.ping() });
+  const remote = options.remote
+    ? new RemoteWorkflows(client, pino({ level: 'silent' }))
+    : undefined;
+  await remote?.start();
   const engine = await createTestEngine({
     redis: client,
-    registry,
+    registry: remote ? remote.withLocal(registry) : registry,
+    ...(remote ? { laterQueues: remote } : {}),
     retentionDays: 7,
     cancelWaitMs: 5000,
     logger: pino({ level: 'silent' }),
     onFinished: (task) => metrics.observeFinished(task),
   });
-  const app = await buildApp({ token: TEST_TOKEN, engine, redis: client, metrics });
+  const leases =
+    remote &&
+    (await createRedisLeaseEngine({
+      redis: client,
+      engine,
+      local: registry,
+      remote,
+      config: { ...workerConfig(), leaseMs: 1000, maxStalls: 3, ...options.remote },
+      logger: pino({ level: 'silent' }),
+      observer: metrics.leases,
+    }));
+  const app = await buildApp({
+    token: TEST_TOKEN,
+    engine,
+    redis: client,
+    metrics,
+    ...(leases ? { leases } : {}),
+  });
   let worker: TaskWorker | undefined;
   if (options.worker !== false) {
     worker = createTaskWorker({
@@ -87,26 +122,19 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     app,
     engine,
     worker,
+    leases,
     request({ token = TEST_TOKEN, headers, ...rest }) {
       return app.inject({
         ...rest,
         headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
       });
     },
-    async waitForTask(id, until = (t) => FINAL_STATUSES.includes(t.status), timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const task = await engine.get(id);
-        if (task && until(task)) return task;
-        if (Date.now() > deadline) {
-          throw new Error(`Task ${id} did not reach the state in time: ${JSON.stringify(task)}`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitForTask: (id, until, timeoutMs) => waitForTask(engine, id, until, timeoutMs),
     async close() {
       await worker?.stop();
       await app.close();
+      await leases?.close();
+      await remote?.stop();
       await engine.close();
       if (!options.redis) await redis.stop();
     },

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { createSessionManager } from '../../src/plugins/session.ts';
+import { createRedisSessionStore } from '../../src/plugins/session-store.ts';
 import { startStack, TEST_TOKEN, type TestStack } from '../helpers/stack.ts';
 
 const HOST = '127.0.0.1:4321';
@@ -183,7 +184,10 @@ describe('browser sessions', () => {
     } finally {
       await restarted.close();
     }
-    const other = createSessionManager({ redis: stack.client, token: `${TEST_TOKEN}-other` });
+    const other = createSessionManager({
+      store: createRedisSessionStore(stack.client),
+      token: `${TEST_TOKEN}-other`,
+    });
     assert.notEqual(other.cookieName, stack.app.sessions.cookieName);
   });
 });

@@ -10,6 +10,7 @@ import {
   type TaskList,
 } from '../../src/contract/index.ts';
 import { createSessionManager } from '../../src/plugins/session.ts';
+import { createRedisSessionStore } from '../../src/plugins/session-store.ts';
 import {
   EVENTS_KEY,
   PREFIX,
@@ -109,7 +110,10 @@ describe('task ids never reach keys that are not jobs', () => {
       payload: { workflow: 'sleep', pattern: '0 0 1 1 *', params: { ms: 0 } },
     });
     assert.equal(schedule.statusCode, 200, schedule.body);
-    const sessions = createSessionManager({ redis: stack.client, token: TEST_TOKEN });
+    const sessions = createSessionManager({
+      store: createRedisSessionStore(stack.client),
+      token: TEST_TOKEN,
+    });
     await sessions.createSession();
     await sessions.useNonce('probe-nonce');
     for (const task of finishing) await stack.waitForTask(task.id);

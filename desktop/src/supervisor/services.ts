@@ -41,6 +41,11 @@ export interface RedisService extends ServiceSpec {
   /** `redis://:password@127.0.0.1:port` (after the first prepare). */
   url(): string;
   target(): RedisTarget;
+  /**
+   * Whether the last failed start was about its data (a corrupt AOF, an unusable directory):
+   * then memory mode would hide the user's durable tasks, so there is no fallback to it.
+   */
+  refusedItsData(): boolean;
 }
 
 const redisFiles = (dir: string) => ({
@@ -125,6 +130,7 @@ export function createRedisService(options: RedisServiceOptions): RedisService {
   // Hex: safe in a URL and in redis.conf without escaping.
   const password = randomBytes(24).toString('hex');
   let port: number | undefined;
+  let dataProblem = false;
   const target = (): RedisTarget => ({ host: HOST, port: port as number, password });
 
   return {
@@ -133,6 +139,7 @@ export function createRedisService(options: RedisServiceOptions): RedisService {
     stopGraceMs: options.stopGraceMs ?? 15_000,
     url: () => `redis://:${password}@${HOST}:${port}`,
     target,
+    refusedItsData: () => dataProblem,
     describe: () => `${HOST}:${port}`,
 
     async prepare({ restart, attempt }) {
@@ -188,6 +195,7 @@ export function createRedisService(options: RedisServiceOptions): RedisService {
         /append only file|append-only file|appendonly|\bAOF\b|manifest|Bad file format/i,
       );
       if (aof && /bad|corrupt|truncat|unexpected|unrecoverable|invalid|error/i.test(aof)) {
+        dataProblem = true;
         return (
           `Redis refused to load its append-only file in ${files.aofDir} ("${aof}"). Repair it ` +
           `with "redis-check-aof --fix" on the file it names, or move ${files.aofDir} away to ` +
@@ -201,6 +209,7 @@ export function createRedisService(options: RedisServiceOptions): RedisService {
         /Permission denied|Can't chdir|Can't open|Failed opening|Read-only/i,
       );
       if (denied) {
+        dataProblem = true;
         return `Redis cannot use its data directory ${options.dir} ("${denied}"). Fix its permissions or choose another TASKDOCK_DATA_DIR.`;
       }
       const config = lastMatching(

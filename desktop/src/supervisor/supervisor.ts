@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type {
-  ServiceExit,
-  ServiceInfo,
-  ServiceLogLine,
-  ServiceName,
-  ServiceStatus,
+import {
+  SERVICE_NAMES,
+  type ServiceExit,
+  type ServiceInfo,
+  type ServiceLogLine,
+  type ServiceName,
+  type ServiceStatus,
 } from '@taskdock/backend/contract';
 import type { LogStore } from './logs.ts';
 import { descendants, isAlive, killTree } from './process-tree.ts';
@@ -176,8 +177,17 @@ export interface SupervisorOptions {
   readonly services: readonly ServiceSpec[];
   readonly logs: LogStore;
   readonly restart?: Partial<RestartPolicy>;
-  /** Services provided from outside (shown as `external`), e.g. redis with TASKDOCK_REDIS_URL. */
-  readonly external?: readonly ServiceName[];
+  /**
+   * Services this supervisor does not run: `external` (redis with TASKDOCK_REDIS_URL) or
+   * `unused` (redis and worker in memory mode), with the reason shown beside them.
+   */
+  readonly outside?: readonly OutsideService[];
+}
+
+export interface OutsideService {
+  readonly name: ServiceName;
+  readonly status: 'external' | 'unused';
+  readonly message?: string;
 }
 
 type WithoutTime<T> = T extends unknown ? Omit<T, 'at' | 'sinceStartMs'> : never;
@@ -205,7 +215,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
  */
 export class Supervisor {
   private readonly states: ServiceState[];
-  private readonly external: readonly ServiceName[];
+  private readonly outside: readonly OutsideService[];
   private readonly policy: RestartPolicy;
   private readonly logs: LogStore;
   private readonly eventListeners = new Set<(event: SupervisorEvent) => void>();
@@ -230,7 +240,7 @@ export class Supervisor {
       throw new Error('Supervisor: restart policy needs maxRestarts ≥ 0, delays ≥ 0, windowMs > 0');
     }
     this.logs = options.logs;
-    this.external = options.external ?? [];
+    this.outside = options.outside ?? [];
     this.states = options.services.map((spec) => ({
       spec,
       status: 'pending',
@@ -259,15 +269,18 @@ export class Supervisor {
 
   services(): ServiceInfo[] {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    const external: ServiceInfo[] = this.external.map((name) => ({
-      name,
-      status: 'external',
-      pid: null,
-      restarts: 0,
-      startedAt: null,
-      readyAt: null,
-      lastExit: null,
-    }));
+    const outside = this.outside.map(
+      ({ name, status, message }): ServiceInfo => ({
+        name,
+        status,
+        pid: null,
+        restarts: 0,
+        startedAt: null,
+        readyAt: null,
+        lastExit: null,
+        ...(message === undefined ? {} : { message }),
+      }),
+    );
     const own = this.states.map((s): ServiceInfo => {
       const info: ServiceInfo = {
         name: s.spec.name,
@@ -281,7 +294,8 @@ export class Supervisor {
       if (s.message !== undefined) info.message = s.message;
       return info;
     });
-    return [...external, ...own];
+    const order = (info: ServiceInfo) => SERVICE_NAMES.indexOf(info.name);
+    return [...outside, ...own].sort((a, b) => order(a) - order(b));
   }
 
   pid(name: ServiceName): number | null {

@@ -1,16 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
+  CheckSchedule,
   ErrorBody,
   ScheduleNameParams as Name,
   Schedule,
+  ScheduleCheck,
   ScheduleList,
   UpsertSchedule,
 } from '../../contract/index.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 
-/** Cron schedules: each is a BullMQ job scheduler on its workflow's queue. */
+/** Cron schedules: each is a BullMQ job scheduler on its workflow's queue while active. */
 const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { engine } = app.deps;
 
@@ -18,10 +20,29 @@ const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     items: await engine.listSchedules(),
   }));
 
+  // A pattern and zone judged as PUT would judge them, with their coming runs (the form's live check).
+  app.post(
+    '/check',
+    { schema: { body: CheckSchedule, response: { 200: ScheduleCheck, ...errors } } },
+    async (request) => engine.checkSchedule(request.body),
+  );
+
   app.put(
     '/:name',
     { schema: { params: Name, body: UpsertSchedule, response: { 200: Schedule, ...errors } } },
     async (request) => engine.upsertSchedule(request.params.name, request.body),
+  );
+
+  app.post(
+    '/:name/pause',
+    { schema: { params: Name, response: { 200: Schedule, ...errors } } },
+    async (request) => engine.pauseSchedule(request.params.name),
+  );
+
+  app.post(
+    '/:name/resume',
+    { schema: { params: Name, response: { 200: Schedule, ...errors } } },
+    async (request) => engine.resumeSchedule(request.params.name),
   );
 
   app.delete(
