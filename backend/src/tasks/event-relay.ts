@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
+  type AttemptOutcome,
   isWorkflowName,
   type TaskEvent,
   type TaskEventType,
@@ -11,12 +12,14 @@ import {
   CANCELLED_REASON,
   EVENTS_MAX_LEN,
   formatTaskId,
+  idIndexMember,
   PREFIX,
   parseTaskId,
   QUEUES_KEY,
   queueKey,
   RELAY_LOCK_KEY,
   RELAY_POSITIONS_KEY,
+  RELEASED_EVENT,
   STARTED_EVENT,
   THROUGHPUT_BUCKET_MS,
 } from './keys.ts';
@@ -48,6 +51,16 @@ export interface RelayOp {
   bucket?: number;
   emit: 'always' | 'changed' | 'never';
   data: string;
+  /** The attempt record this event opens ('start') or closes (with its outcome). */
+  att?: 'start' | Exclude<AttemptOutcome, 'running'>;
+  /** Event time (ms): the attempt's start or end. */
+  at?: number;
+  /** The worker (BullMQ's processedBy) that started the attempt. */
+  worker?: string;
+  /** The task's member in the id index (created and removed). */
+  lex?: string;
+  /** The failure that closes a failed attempt. */
+  err?: { message: string; code?: string };
 }
 
 export interface FinishedTask {
@@ -64,6 +77,7 @@ const NEEDS_JOB_FIELDS = new Set([
   'active',
   STARTED_EVENT,
   'delayed',
+  'waiting',
   'completed',
   'failed',
 ]);
@@ -73,6 +87,8 @@ const JOB_FIELDS = [
   'ats',
   'processedOn',
   'finishedOn',
+  'failedReason',
+  'pb',
   ERROR_CODE_FIELD,
 ] as const;
 
@@ -115,37 +131,64 @@ export function toRelayOp(
     if (meta.source !== undefined) result.source = meta.source;
     return result;
   };
+  /** Closes the open attempt (if any) of a task going back to wait after a run: a counted failure. */
+  const retried = (base: RelayOp): RelayOp => ({
+    ...base,
+    att: 'failed',
+    at: ts,
+    err: errorOf(hash.failedReason ?? '', hash),
+  });
+  const starts = (base: RelayOp): RelayOp => {
+    const started: RelayOp = { ...base, att: 'start', at: ts };
+    if (hash.pb) started.worker = hash.pb;
+    return started;
+  };
   switch (fields.event) {
     case 'added': {
       const created = op('created', (opts.delay ?? 0) > 0 ? 'scheduled' : 'queued', 'always');
-      return { ...created, count: 'created' };
+      return { ...created, count: 'created', lex: idIndexMember({ queue, jobId }) };
     }
-    case 'waiting':
+    case 'waiting': {
       // Without `prev` it is the second half of an add; with it, the task went back to waiting.
-      return fields.prev ? op('queued', 'queued', 'changed') : null;
+      if (!fields.prev) return null;
+      const queued = op('queued', 'queued', 'changed');
+      // From active: a retry (a stall or a release closed its attempt before, so this is a no-op).
+      return fields.prev === 'active' ? retried(queued) : queued;
+    }
     case 'delayed':
-      // A delayed add is the scheduled status set at creation; later ones are backoffs or waits.
-      return started ? op('queued', 'queued', 'changed') : null;
+      // A delayed add is the scheduled status set at creation; later ones are backoffs or waits
+      // (an owner's slot wait comes before its attempt starts, so it closes none).
+      return started ? retried(op('queued', 'queued', 'changed')) : null;
     // A task with an owner may go back to wait for a slot: it runs when the worker says so.
     case 'active':
-      return meta.owner === undefined ? op('running', 'running', 'always') : null;
+      return meta.owner === undefined ? starts(op('running', 'running', 'always')) : null;
     case STARTED_EVENT:
-      return meta.owner === undefined ? null : op('running', 'running', 'always');
+      return meta.owner === undefined ? null : starts(op('running', 'running', 'always'));
+    // BullMQ sent `waiting` (prev active) just before, in the same script: that closed the
+    // attempt as failed at this very millisecond, which the batch script corrects to stalled.
+    case 'stalled':
+      return { ...op('queued', undefined, 'never'), att: 'stalled', at: ts };
+    case RELEASED_EVENT:
+      return { ...op('queued', undefined, 'never'), att: 'released', at: ts };
     case 'progress':
       return op('progress', undefined, 'always', { progress: toProgress(parseJson(fields.data)) });
     case 'completed': {
       const done = op('completed', 'completed', 'always', { progress: { percent: 100 } });
-      return { ...done, count: 'completed', bucket: Math.floor(ts / THROUGHPUT_BUCKET_MS) };
+      const bucket = Math.floor(ts / THROUGHPUT_BUCKET_MS);
+      return { ...done, count: 'completed', bucket, att: 'completed', at: ts };
     }
     case 'failed': {
       const cancelled = fields.failedReason === CANCELLED_REASON;
-      const error = cancelled ? {} : { error: errorOf(fields.failedReason ?? '', hash) };
+      const err = errorOf(fields.failedReason ?? '', hash);
       const outcome = cancelled ? 'cancelled' : 'failed';
-      const failed = op(outcome, outcome, 'always', error);
-      return { ...failed, count: outcome, bucket: Math.floor(ts / THROUGHPUT_BUCKET_MS) };
+      const failed = op(outcome, outcome, 'always', cancelled ? {} : { error: err });
+      const bucket = Math.floor(ts / THROUGHPUT_BUCKET_MS);
+      const closed: RelayOp = { ...failed, count: outcome, bucket, att: outcome, at: ts };
+      if (!cancelled) closed.err = err;
+      return closed;
     }
     case 'removed':
-      return op('removed', undefined, 'always');
+      return { ...op('removed', undefined, 'always'), lex: idIndexMember({ queue, jobId }) };
     default:
       return null;
   }

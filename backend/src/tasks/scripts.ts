@@ -106,7 +106,38 @@ local function statusKey(s, wf)
   return prefix .. ':index:status:' .. s
 end
 local function addOnce(key, score, id) redis.call('ZADD', key, 'NX', score, id) end
+-- Attempt records live in the job's hash (they go when the job goes), oldest first, at most 200
+-- (the first is kept). A start while one is open means the open one was lost with its worker.
+-- The field is task-mapper.ts's ATTEMPTS_FIELD.
+local function recordAttempt(op)
+  local jobKey = prefix .. ':' .. op.id
+  if redis.call('EXISTS', jobKey) == 0 then return end
+  local raw = redis.call('HGET', jobKey, 'tdAttempts')
+  local list = raw and cjson.decode(raw) or {}
+  local last = list[#list]
+  if op.att == 'start' then
+    if last and last.outcome == 'running' then
+      last.outcome = 'stalled'
+      last.finishedAt = op.at
+    end
+    local entry = { number = (last and last.number or 0) + 1, startedAt = op.at, outcome = 'running' }
+    if op.worker then entry.workerId = op.worker end
+    if #list >= 200 then table.remove(list, 2) end
+    list[#list + 1] = entry
+  elseif last and last.outcome == 'running' then
+    last.outcome = op.att
+    last.finishedAt = op.at
+    if op.err then last.error = op.err end
+  elseif op.att == 'stalled' and last and last.outcome == 'failed' and last.finishedAt == op.at then
+    last.outcome = 'stalled'
+    last.error = nil
+  else
+    return
+  end
+  redis.call('HSET', jobKey, 'tdAttempts', cjson.encode(list))
+end
 for _, op in ipairs(batch.ops) do
+  if op.att then recordAttempt(op) end
   local id, wf = op.id, op.wf
   local changed = true
   if op.t == 'removed' then
@@ -117,6 +148,7 @@ for _, op in ipairs(batch.ops) do
       redis.call('HDEL', statusOf, id)
     end
     redis.call('ZREM', prefix .. ':index:tasks', id)
+    redis.call('ZREM', prefix .. ':index:ids', op.lex)
     redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
     if op.owner then redis.call('ZREM', prefix .. ':index:owner:' .. op.owner, id) end
     if op.source then redis.call('ZREM', prefix .. ':index:source:' .. op.source, id) end
@@ -138,6 +170,7 @@ for _, op in ipairs(batch.ops) do
     if score and op.t == 'created' then
       -- The API indexed its own tasks already; this covers plain BullMQ producers.
       addOnce(prefix .. ':index:tasks', score, id)
+      redis.call('ZADD', prefix .. ':index:ids', 0, op.lex)
       addOnce(prefix .. ':index:workflow:' .. wf, score, id)
       if op.owner then
         addOnce(prefix .. ':index:owner:' .. op.owner, score, id)
@@ -170,11 +203,12 @@ return 1
 
 /**
  * A task's index entries, written before its job is added. ARGV prefix, taskId, workflow,
- * status, createdAt, owner ('' for none), source ('' for none).
+ * status, createdAt, owner ('' for none), source ('' for none), id index member.
  */
 const INDEX_NEW_TASK = `
-local prefix, id, wf, status, score, owner, source = unpack(ARGV)
+local prefix, id, wf, status, score, owner, source, lex = unpack(ARGV)
 redis.call('ZADD', prefix .. ':index:tasks', score, id)
+redis.call('ZADD', prefix .. ':index:ids', 0, lex)
 redis.call('ZADD', prefix .. ':index:workflow:' .. wf, score, id)
 -- Only when the relay has not indexed the task yet (it may be quicker than this script).
 if redis.call('HSETNX', prefix .. ':index:status-of', id, status) == 1 then
@@ -227,6 +261,7 @@ declare module 'ioredis' {
       createdAt: number,
       owner: string,
       source: string,
+      idMember: string,
     ): Promise<number>;
     taskdockStartTask(
       cancelKey: string,

@@ -22,6 +22,7 @@ import {
   parseTaskId,
   QUEUE_EVENTS_MAX_LEN,
   queueKey,
+  RELEASED_EVENT,
   STARTED_EVENT,
 } from '../tasks/keys.ts';
 import { createQueue } from '../tasks/queues.ts';
@@ -192,7 +193,8 @@ export function createTaskWorker({
           const text = JSON.stringify(value);
           if (text === lastProgress) return;
           lastProgress = text;
-          await job.updateProgress(value);
+          // Stamped, so the task's updatedAt moves with its progress.
+          await job.updateProgress({ ...value, at: Date.now() });
         },
       });
       // The one place a result goes back to BullMQ: past the cap, only a preview is stored.
@@ -211,8 +213,7 @@ export function createTaskWorker({
       }
       if (signal.aborted && signal.reason === SHUTDOWN) {
         logs.push('Worker is stopping: task goes back to the queue', 'system');
-        await job.moveToWait(token);
-        throw new WaitingError();
+        await release(job, token);
       }
       const failure =
         taskSignal.aborted && !signal.aborted
@@ -231,14 +232,28 @@ export function createTaskWorker({
     }
   }
 
+  /** Hands a started task back to the queue; its attempt is recorded as released, not failed. */
+  async function release(job: Job, token: string | undefined): Promise<never> {
+    await redis.xadd(
+      `${queueKey(job.queueName)}events`,
+      'MAXLEN',
+      '~',
+      QUEUE_EVENTS_MAX_LEN,
+      '*',
+      'event',
+      RELEASED_EVENT,
+      'jobId',
+      job.id as string,
+    );
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
   function processorFor(workflow: Workflow) {
     // The job's SlotWorker holds a slot for it while this runs.
     return async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
       try {
-        if (stopping) {
-          await job.moveToWait(token);
-          throw new WaitingError();
-        }
+        if (stopping) await release(job, token);
         return await runJob(workflow, job, token as string, signal ?? new AbortController().signal);
       } catch (err) {
         redactFailureStack(err);
@@ -310,6 +325,8 @@ export function createTaskWorker({
           // BullMQ duplicates this client for its blocking reads (so it must have maxRetriesPerRequest null).
           connection: redis,
           prefix: PREFIX,
+          // BullMQ stores it on each job it fetches (processedBy): the attempt's worker.
+          name: id,
           concurrency: config.concurrency,
           lockDuration: config.lockDurationMs,
           stalledInterval: config.lockDurationMs,
