@@ -23,6 +23,8 @@ import {
   STARTED_EVENT,
   THROUGHPUT_BUCKET_MS,
 } from './keys.ts';
+import { countIndexes, type IndexCounts, lostIndexes, streamGap } from './live-state-check.ts';
+import { reconcileQueue } from './reconcile.ts';
 import { defineScripts } from './scripts.ts';
 import {
   ERROR_CODE_FIELD,
@@ -199,6 +201,9 @@ function errorOf(message: string, hash: Record<string, string>) {
   return code ? { message, code } : { message };
 }
 
+const countsOf = (counts: IndexCounts, queue: string) =>
+  JSON.stringify([counts.jobs[queue], counts.perQueue[queue]]);
+
 /**
  * Within one batch only a task's last status needs indexing: earlier moves (created → running →
  * completed) are dropped, their events still sent. `queued` ops keep theirs: they are sent only
@@ -229,6 +234,8 @@ const BATCH_EVENTS = 250;
 const BUSY_BATCH = 100;
 const BUSY_PAUSE_MS = 20;
 const LOCK_MS = 15_000;
+/** How often the leader checks for trimmed streams and lost indexes. */
+const CHECK_EVERY_MS = 5_000;
 
 /**
  * Follows every queue's BullMQ event stream and turns it into Taskdock's state: status
@@ -248,6 +255,12 @@ export class EventRelay {
   #loop: Promise<void> | undefined;
   #lastDiscovery = 0;
   #lastScan = 0;
+  #lastCheck = 0;
+  #lastCounts: IndexCounts | undefined;
+  /** Per queue, the counts left after its last repair: a disagreement that no repair can end. */
+  readonly #afterRepair = new Map<string, string>();
+  /** Per queue, the trimmed position already repaired. */
+  readonly #repairedGap = new Map<string, string>();
 
   constructor(options: EventRelayOptions) {
     this.#redis = defineScripts(options.redis);
@@ -287,6 +300,10 @@ export class EventRelay {
         }
         await this.#discover();
         const events = await this.#step();
+        if (Date.now() - this.#lastCheck >= CHECK_EVERY_MS) {
+          this.#lastCheck = Date.now();
+          await this.#repairLiveState(events < BUSY_BATCH);
+        }
         // Busy but keeping up: let events gather for a moment, as each batch has a fixed cost.
         // Idle: a lone event goes through at once (low end-to-end latency). Behind (a full
         // batch): no pause at all, so BullMQ does not trim events before they are read.
@@ -333,6 +350,46 @@ export class EventRelay {
     const queues = [...this.#queues];
     const stored = queues.length > 0 ? await this.#redis.hmget(RELAY_POSITIONS_KEY, ...queues) : [];
     this.#positions = new Map(queues.map((q, i) => [q, stored[i] ?? '0-0']));
+  }
+
+  /**
+   * Gaps and lost indexes, found and put right: a queue whose stream lost events the relay had
+   * not read, or whose indexes disagree with BullMQ's sets (two checks in a row, relay idle), is
+   * reconciled from BullMQ's own state, and the log says what was repaired.
+   */
+  async #repairLiveState(idle: boolean): Promise<void> {
+    const reasons = new Map<string, string>();
+    for (const [queue, position] of this.#positions) {
+      const gap = await streamGap(this.#redis, queue, position);
+      if (gap && this.#repairedGap.get(queue) !== position) {
+        reasons.set(queue, gap);
+        this.#repairedGap.set(queue, position);
+      }
+    }
+    if (idle) {
+      const counts = await countIndexes(this.#redis, [...this.#positions.keys()]);
+      for (const [queue, why] of lostIndexes(counts, this.#lastCounts)) {
+        if (this.#afterRepair.get(queue) === countsOf(counts, queue) || reasons.has(queue))
+          continue;
+        reasons.set(queue, why);
+      }
+      this.#lastCounts = counts;
+    }
+    if (reasons.size === 0) return;
+    for (const [queue, reason] of reasons) {
+      const report = await reconcileQueue(this.#redis, queue);
+      this.#logger.warn(
+        { ...report, reason },
+        `reconciled the indexes of ${queue} from BullMQ: ${report.added} tasks re-indexed, ` +
+          `${report.corrected} statuses corrected, ${report.removed} entries of gone jobs removed` +
+          (reason.includes('trimmed') || reason.includes('stream')
+            ? '; totals since install miss what the lost events counted'
+            : ''),
+      );
+    }
+    const after = await countIndexes(this.#redis, [...reasons.keys()]);
+    for (const queue of reasons.keys()) this.#afterRepair.set(queue, countsOf(after, queue));
+    this.#lastCounts = undefined;
   }
 
   /** The few job fields the ops need, for the jobs whose events need any (one round trip). */

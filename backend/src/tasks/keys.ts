@@ -12,6 +12,8 @@ export const TASK_INDEX_KEY = `${PREFIX}:index:tasks`;
 export const ID_INDEX_KEY = `${PREFIX}:index:ids`;
 export const idIndexMember = (ref: TaskRef) =>
   `${ref.jobId.toLowerCase()}\n${formatTaskId(ref.queue, ref.jobId)}`;
+/** An index entry younger than this may belong to a task whose job is still being added. */
+export const INDEX_PRUNE_AFTER_MS = 60_000;
 /** Schedule name → workflow (queue) that holds its BullMQ job scheduler. */
 export const SCHEDULES_KEY = `${PREFIX}:schedules`;
 export const WORKERS_KEY = `${PREFIX}:workers`;

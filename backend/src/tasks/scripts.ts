@@ -238,6 +238,72 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[3], 'jobI
 return 0
 `;
 
+/**
+ * Puts tasks back into every index they belong in, as the reconcile pass read them from BullMQ.
+ * ARGV[1] prefix, ARGV[2] events maxLen, ARGV[3] JSON [{ id, wf, st, score, owner?, source?,
+ * lex, data }]: `data` is the TaskEvent sent when the status was wrong. A task whose job is gone
+ * (`st` absent) leaves the indexes. Returns { entries added back, statuses corrected, removed }.
+ */
+const REPAIR_INDEXES = `
+local prefix, maxLen = ARGV[1], ARGV[2]
+local entries = cjson.decode(ARGV[3])
+local statusOf = prefix .. ':index:status-of'
+local statuses = { 'queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled' }
+local function statusKey(s, wf)
+  if wf then return prefix .. ':index:status:' .. s .. ':' .. wf end
+  return prefix .. ':index:status:' .. s
+end
+local added, corrected, removed = 0, 0, 0
+for _, e in ipairs(entries) do
+  local id, wf = e.id, e.wf
+  local old = redis.call('HGET', statusOf, id)
+  if not e.st then
+    -- Gone when BullMQ's sets were read; a job that moved between them meanwhile is still here.
+    if redis.call('EXISTS', prefix .. ':' .. id) == 0 then
+      removed = removed + redis.call('ZREM', prefix .. ':index:tasks', id)
+      redis.call('ZREM', prefix .. ':index:ids', e.lex)
+      redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
+      if old then
+        redis.call('ZREM', statusKey(old), id)
+        redis.call('ZREM', statusKey(old, wf), id)
+        redis.call('HDEL', statusOf, id)
+      end
+    end
+  else
+    local n = redis.call('ZADD', prefix .. ':index:tasks', e.score, id)
+      + redis.call('ZADD', prefix .. ':index:ids', 0, e.lex)
+      + redis.call('ZADD', prefix .. ':index:workflow:' .. wf, e.score, id)
+      + redis.call('ZADD', statusKey(e.st), e.score, id)
+      + redis.call('ZADD', statusKey(e.st, wf), e.score, id)
+    if e.owner then
+      n = n + redis.call('ZADD', prefix .. ':index:owner:' .. e.owner, e.score, id)
+      redis.call('SADD', prefix .. ':owners', e.owner)
+    end
+    if e.source then
+      n = n + redis.call('ZADD', prefix .. ':index:source:' .. e.source, e.score, id)
+      redis.call('SADD', prefix .. ':sources', e.source)
+    end
+    if old ~= e.st then
+      -- Without a known old status, any other status index may still hold it.
+      for _, s in ipairs(statuses) do
+        if s ~= e.st and (not old or s == old) then
+          redis.call('ZREM', statusKey(s), id)
+          redis.call('ZREM', statusKey(s, wf), id)
+        end
+      end
+      redis.call('HSET', statusOf, id, e.st)
+      if old then
+        corrected = corrected + 1
+        redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', maxLen, '*',
+          'type', e.st, 'taskId', id, 'data', e.data)
+      end
+    end
+    if n > 0 then added = added + 1 end
+  end
+end
+return { added, corrected, removed }
+`;
+
 /** Appends log lines and keeps the newest ARGV[1]. KEYS log list; ARGV keep, lines… */
 const APPEND_LOGS = `
 redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
@@ -271,6 +337,11 @@ declare module 'ioredis' {
       event: string,
     ): Promise<number>;
     taskdockAppendLogs(key: string, keep: number, ...lines: string[]): Promise<number>;
+    taskdockRepairIndexes(
+      prefix: string,
+      maxLen: number,
+      entriesJson: string,
+    ): Promise<[added: number, corrected: number, removed: number]>;
   }
 }
 
@@ -287,6 +358,7 @@ export function defineScripts(redis: Redis): Redis {
     redis.defineCommand('taskdockIndexNewTask', { numberOfKeys: 0, lua: INDEX_NEW_TASK });
     redis.defineCommand('taskdockStartTask', { numberOfKeys: 2, lua: START_TASK });
     redis.defineCommand('taskdockAppendLogs', { numberOfKeys: 1, lua: APPEND_LOGS });
+    redis.defineCommand('taskdockRepairIndexes', { numberOfKeys: 0, lua: REPAIR_INDEXES });
   }
   return redis;
 }

@@ -24,6 +24,7 @@ import {
   cancelKey,
   formatTaskId,
   ID_INDEX_KEY,
+  INDEX_PRUNE_AFTER_MS,
   idempotencyKey,
   idIndexMember,
   OWNERS_KEY,
@@ -76,8 +77,6 @@ interface ReadShape<T extends TaskSummary> {
 }
 const WHOLE_TASK: ReadShape<Task> = { withResult: '1', map: toTask };
 const SUMMARY: ReadShape<TaskSummary> = { withResult: '0', map: toTaskSummary };
-/** An index entry younger than this may belong to a task whose job is still being added. */
-const INDEX_PRUNE_AFTER_MS = 60_000;
 const LIST_SCAN_BATCH = 200;
 /** A filtered page reads at most this many index entries, then returns a cursor to go on. */
 const LIST_SCAN_BUDGET = 5000;
