@@ -43,7 +43,7 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** One run of a task by one worker, as the task detail and its timeline show it. */
 export const TaskAttempt = Type.Object({
-  /** 1 for the first run; a stall or release does not count, so a number may repeat. */
+  /** 1 for the first run; every run gets the next number (a stall or a release too). */
   number: Type.Integer({ minimum: 1 }),
   workerId: Type.Optional(Type.String()),
   startedAt: IsoDate,
@@ -64,7 +64,7 @@ export const Task = Type.Object({
   progress: TaskProgress,
   result: Type.Optional(Type.Unknown()),
   error: Type.Optional(TaskError),
-  /** Attempts counted so far (BullMQ's attemptsMade); `attemptHistory` has each one. */
+  /** Runs started so far (a retry through the API starts over); `attemptHistory` has each. */
   attempts: Type.Integer({ minimum: 0 }),
   maxAttempts: Type.Integer({ minimum: 1 }),
   /** Every run, oldest first; only on `GET /api/tasks/:id`. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
+  type AttemptOutcome,
   isWorkflowName,
   type TaskEvent,
   type TaskEventType,
@@ -11,15 +12,19 @@ import {
   CANCELLED_REASON,
   EVENTS_MAX_LEN,
   formatTaskId,
+  idIndexMember,
   PREFIX,
   parseTaskId,
   QUEUES_KEY,
   queueKey,
   RELAY_LOCK_KEY,
   RELAY_POSITIONS_KEY,
+  RELEASED_EVENT,
   STARTED_EVENT,
   THROUGHPUT_BUCKET_MS,
 } from './keys.ts';
+import { countIndexes, type IndexCounts, lostIndexes, streamGap } from './live-state-check.ts';
+import { reconcileQueue } from './reconcile.ts';
 import { defineScripts } from './scripts.ts';
 import {
   ERROR_CODE_FIELD,
@@ -48,6 +53,16 @@ export interface RelayOp {
   bucket?: number;
   emit: 'always' | 'changed' | 'never';
   data: string;
+  /** The attempt record this event opens ('start') or closes (with its outcome). */
+  att?: 'start' | Exclude<AttemptOutcome, 'running'>;
+  /** Event time (ms): the attempt's start or end. */
+  at?: number;
+  /** The worker (BullMQ's processedBy) that started the attempt. */
+  worker?: string;
+  /** The task's member in the id index (created and removed). */
+  lex?: string;
+  /** The failure that closes a failed attempt. */
+  err?: { message: string; code?: string };
 }
 
 export interface FinishedTask {
@@ -64,6 +79,7 @@ const NEEDS_JOB_FIELDS = new Set([
   'active',
   STARTED_EVENT,
   'delayed',
+  'waiting',
   'completed',
   'failed',
 ]);
@@ -73,6 +89,8 @@ const JOB_FIELDS = [
   'ats',
   'processedOn',
   'finishedOn',
+  'failedReason',
+  'pb',
   ERROR_CODE_FIELD,
 ] as const;
 
@@ -115,37 +133,64 @@ export function toRelayOp(
     if (meta.source !== undefined) result.source = meta.source;
     return result;
   };
+  /** Closes the open attempt (if any) of a task going back to wait after a run: a counted failure. */
+  const retried = (base: RelayOp): RelayOp => ({
+    ...base,
+    att: 'failed',
+    at: ts,
+    err: errorOf(hash.failedReason ?? '', hash),
+  });
+  const starts = (base: RelayOp): RelayOp => {
+    const started: RelayOp = { ...base, att: 'start', at: ts };
+    if (hash.pb) started.worker = hash.pb;
+    return started;
+  };
   switch (fields.event) {
     case 'added': {
       const created = op('created', (opts.delay ?? 0) > 0 ? 'scheduled' : 'queued', 'always');
-      return { ...created, count: 'created' };
+      return { ...created, count: 'created', lex: idIndexMember({ queue, jobId }) };
     }
-    case 'waiting':
+    case 'waiting': {
       // Without `prev` it is the second half of an add; with it, the task went back to waiting.
-      return fields.prev ? op('queued', 'queued', 'changed') : null;
+      if (!fields.prev) return null;
+      const queued = op('queued', 'queued', 'changed');
+      // From active: a retry (a stall or a release closed its attempt before, so this is a no-op).
+      return fields.prev === 'active' ? retried(queued) : queued;
+    }
     case 'delayed':
-      // A delayed add is the scheduled status set at creation; later ones are backoffs or waits.
-      return started ? op('queued', 'queued', 'changed') : null;
+      // A delayed add is the scheduled status set at creation; later ones are backoffs or waits
+      // (an owner's slot wait comes before its attempt starts, so it closes none).
+      return started ? retried(op('queued', 'queued', 'changed')) : null;
     // A task with an owner may go back to wait for a slot: it runs when the worker says so.
     case 'active':
-      return meta.owner === undefined ? op('running', 'running', 'always') : null;
+      return meta.owner === undefined ? starts(op('running', 'running', 'always')) : null;
     case STARTED_EVENT:
-      return meta.owner === undefined ? null : op('running', 'running', 'always');
+      return meta.owner === undefined ? null : starts(op('running', 'running', 'always'));
+    // BullMQ sent `waiting` (prev active) just before, in the same script: that closed the
+    // attempt as failed at this very millisecond, which the batch script corrects to stalled.
+    case 'stalled':
+      return { ...op('queued', undefined, 'never'), att: 'stalled', at: ts };
+    case RELEASED_EVENT:
+      return { ...op('queued', undefined, 'never'), att: 'released', at: ts };
     case 'progress':
       return op('progress', undefined, 'always', { progress: toProgress(parseJson(fields.data)) });
     case 'completed': {
       const done = op('completed', 'completed', 'always', { progress: { percent: 100 } });
-      return { ...done, count: 'completed', bucket: Math.floor(ts / THROUGHPUT_BUCKET_MS) };
+      const bucket = Math.floor(ts / THROUGHPUT_BUCKET_MS);
+      return { ...done, count: 'completed', bucket, att: 'completed', at: ts };
     }
     case 'failed': {
       const cancelled = fields.failedReason === CANCELLED_REASON;
-      const error = cancelled ? {} : { error: errorOf(fields.failedReason ?? '', hash) };
+      const err = errorOf(fields.failedReason ?? '', hash);
       const outcome = cancelled ? 'cancelled' : 'failed';
-      const failed = op(outcome, outcome, 'always', error);
-      return { ...failed, count: outcome, bucket: Math.floor(ts / THROUGHPUT_BUCKET_MS) };
+      const failed = op(outcome, outcome, 'always', cancelled ? {} : { error: err });
+      const bucket = Math.floor(ts / THROUGHPUT_BUCKET_MS);
+      const closed: RelayOp = { ...failed, count: outcome, bucket, att: outcome, at: ts };
+      if (!cancelled) closed.err = err;
+      return closed;
     }
     case 'removed':
-      return op('removed', undefined, 'always');
+      return { ...op('removed', undefined, 'always'), lex: idIndexMember({ queue, jobId }) };
     default:
       return null;
   }
@@ -155,6 +200,9 @@ function errorOf(message: string, hash: Record<string, string>) {
   const code = hash[ERROR_CODE_FIELD];
   return code ? { message, code } : { message };
 }
+
+const countsOf = (counts: IndexCounts, queue: string) =>
+  JSON.stringify([counts.jobs[queue], counts.perQueue[queue]]);
 
 /**
  * Within one batch only a task's last status needs indexing: earlier moves (created → running →
@@ -186,6 +234,8 @@ const BATCH_EVENTS = 250;
 const BUSY_BATCH = 100;
 const BUSY_PAUSE_MS = 20;
 const LOCK_MS = 15_000;
+/** How often the leader checks for trimmed streams and lost indexes. */
+const CHECK_EVERY_MS = 5_000;
 
 /**
  * Follows every queue's BullMQ event stream and turns it into Taskdock's state: status
@@ -205,6 +255,12 @@ export class EventRelay {
   #loop: Promise<void> | undefined;
   #lastDiscovery = 0;
   #lastScan = 0;
+  #lastCheck = 0;
+  #lastCounts: IndexCounts | undefined;
+  /** Per queue, the counts left after its last repair: a disagreement that no repair can end. */
+  readonly #afterRepair = new Map<string, string>();
+  /** Per queue, the trimmed position already repaired. */
+  readonly #repairedGap = new Map<string, string>();
 
   constructor(options: EventRelayOptions) {
     this.#redis = defineScripts(options.redis);
@@ -250,6 +306,10 @@ export class EventRelay {
         }
         await this.#discover();
         const events = await this.#step();
+        if (Date.now() - this.#lastCheck >= CHECK_EVERY_MS) {
+          this.#lastCheck = Date.now();
+          await this.#repairLiveState(events < BUSY_BATCH);
+        }
         // Busy but keeping up: let events gather for a moment, as each batch has a fixed cost.
         // Idle: a lone event goes through at once (low end-to-end latency). Behind (a full
         // batch): no pause at all, so BullMQ does not trim events before they are read.
@@ -296,6 +356,46 @@ export class EventRelay {
     const queues = [...this.#queues];
     const stored = queues.length > 0 ? await this.#redis.hmget(RELAY_POSITIONS_KEY, ...queues) : [];
     this.#positions = new Map(queues.map((q, i) => [q, stored[i] ?? '0-0']));
+  }
+
+  /**
+   * Gaps and lost indexes, found and put right: a queue whose stream lost events the relay had
+   * not read, or whose indexes disagree with BullMQ's sets (two checks in a row, relay idle), is
+   * reconciled from BullMQ's own state, and the log says what was repaired.
+   */
+  async #repairLiveState(idle: boolean): Promise<void> {
+    const reasons = new Map<string, string>();
+    for (const [queue, position] of this.#positions) {
+      const gap = await streamGap(this.#redis, queue, position);
+      if (gap && this.#repairedGap.get(queue) !== position) {
+        reasons.set(queue, gap);
+        this.#repairedGap.set(queue, position);
+      }
+    }
+    if (idle) {
+      const counts = await countIndexes(this.#redis, [...this.#positions.keys()]);
+      for (const [queue, why] of lostIndexes(counts, this.#lastCounts)) {
+        if (this.#afterRepair.get(queue) === countsOf(counts, queue) || reasons.has(queue))
+          continue;
+        reasons.set(queue, why);
+      }
+      this.#lastCounts = counts;
+    }
+    if (reasons.size === 0) return;
+    for (const [queue, reason] of reasons) {
+      const report = await reconcileQueue(this.#redis, queue);
+      this.#logger.warn(
+        { ...report, reason },
+        `reconciled the indexes of ${queue} from BullMQ: ${report.added} tasks re-indexed, ` +
+          `${report.corrected} statuses corrected, ${report.removed} entries of gone jobs removed` +
+          (reason.includes('trimmed') || reason.includes('stream')
+            ? '; totals since install miss what the lost events counted'
+            : ''),
+      );
+    }
+    const after = await countIndexes(this.#redis, [...reasons.keys()]);
+    for (const queue of reasons.keys()) this.#afterRepair.set(queue, countsOf(after, queue));
+    this.#lastCounts = undefined;
   }
 
   /** The few job fields the ops need, for the jobs whose events need any (one round trip). */

@@ -5,6 +5,15 @@ export const PREFIX = 'taskdock';
 
 /** Every task, newest first by creation time: member task id, score createdAt (ms). */
 export const TASK_INDEX_KEY = `${PREFIX}:index:tasks`;
+/**
+ * Every task by job id, for search by id prefix: members `<job id, lower case>\n<task id>`, all
+ * scored 0 (ZRANGEBYLEX). Job ids never hold a newline.
+ */
+export const ID_INDEX_KEY = `${PREFIX}:index:ids`;
+export const idIndexMember = (ref: TaskRef) =>
+  `${ref.jobId.toLowerCase()}\n${formatTaskId(ref.queue, ref.jobId)}`;
+/** An index entry younger than this may belong to a task whose job is still being added. */
+export const INDEX_PRUNE_AFTER_MS = 60_000;
 /** Schedule name → workflow (queue) that holds its BullMQ job scheduler. */
 export const SCHEDULES_KEY = `${PREFIX}:schedules`;
 /** Paused schedule name → its definition as JSON (a paused schedule has no job scheduler). */
@@ -21,6 +30,8 @@ export const EVENTS_MAX_LEN = 100_000;
 export const QUEUE_EVENTS_MAX_LEN = 200_000;
 /** Written by a worker into the queue's stream when a task really starts (slot held, not cancelled). */
 export const STARTED_EVENT = 'taskdock:started';
+/** Written by a worker into the queue's stream before it hands a started task back uncounted. */
+export const RELEASED_EVENT = 'taskdock:released';
 export const RELAY_POSITIONS_KEY = `${PREFIX}:relay:positions`;
 export const RELAY_LOCK_KEY = `${PREFIX}:relay:lock`;
 /** Queue names seen by the API or the relay (plain BullMQ producers may add more). */

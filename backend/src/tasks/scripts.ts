@@ -106,7 +106,38 @@ local function statusKey(s, wf)
   return prefix .. ':index:status:' .. s
 end
 local function addOnce(key, score, id) redis.call('ZADD', key, 'NX', score, id) end
+-- Attempt records live in the job's hash (they go when the job goes), oldest first, at most 200
+-- (the first is kept). A start while one is open means the open one was lost with its worker.
+-- The field is task-mapper.ts's ATTEMPTS_FIELD.
+local function recordAttempt(op)
+  local jobKey = prefix .. ':' .. op.id
+  if redis.call('EXISTS', jobKey) == 0 then return end
+  local raw = redis.call('HGET', jobKey, 'tdAttempts')
+  local list = raw and cjson.decode(raw) or {}
+  local last = list[#list]
+  if op.att == 'start' then
+    if last and last.outcome == 'running' then
+      last.outcome = 'stalled'
+      last.finishedAt = op.at
+    end
+    local entry = { number = (last and last.number or 0) + 1, startedAt = op.at, outcome = 'running' }
+    if op.worker then entry.workerId = op.worker end
+    if #list >= 200 then table.remove(list, 2) end
+    list[#list + 1] = entry
+  elseif last and last.outcome == 'running' then
+    last.outcome = op.att
+    last.finishedAt = op.at
+    if op.err then last.error = op.err end
+  elseif op.att == 'stalled' and last and last.outcome == 'failed' and last.finishedAt == op.at then
+    last.outcome = 'stalled'
+    last.error = nil
+  else
+    return
+  end
+  redis.call('HSET', jobKey, 'tdAttempts', cjson.encode(list))
+end
 for _, op in ipairs(batch.ops) do
+  if op.att then recordAttempt(op) end
   local id, wf = op.id, op.wf
   local changed = true
   if op.t == 'removed' then
@@ -117,6 +148,7 @@ for _, op in ipairs(batch.ops) do
       redis.call('HDEL', statusOf, id)
     end
     redis.call('ZREM', prefix .. ':index:tasks', id)
+    redis.call('ZREM', prefix .. ':index:ids', op.lex)
     redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
     if op.owner then redis.call('ZREM', prefix .. ':index:owner:' .. op.owner, id) end
     if op.source then redis.call('ZREM', prefix .. ':index:source:' .. op.source, id) end
@@ -138,6 +170,7 @@ for _, op in ipairs(batch.ops) do
     if score and op.t == 'created' then
       -- The API indexed its own tasks already; this covers plain BullMQ producers.
       addOnce(prefix .. ':index:tasks', score, id)
+      redis.call('ZADD', prefix .. ':index:ids', 0, op.lex)
       addOnce(prefix .. ':index:workflow:' .. wf, score, id)
       if op.owner then
         addOnce(prefix .. ':index:owner:' .. op.owner, score, id)
@@ -170,11 +203,12 @@ return 1
 
 /**
  * A task's index entries, written before its job is added. ARGV prefix, taskId, workflow,
- * status, createdAt, owner ('' for none), source ('' for none).
+ * status, createdAt, owner ('' for none), source ('' for none), id index member.
  */
 const INDEX_NEW_TASK = `
-local prefix, id, wf, status, score, owner, source = unpack(ARGV)
+local prefix, id, wf, status, score, owner, source, lex = unpack(ARGV)
 redis.call('ZADD', prefix .. ':index:tasks', score, id)
+redis.call('ZADD', prefix .. ':index:ids', 0, lex)
 redis.call('ZADD', prefix .. ':index:workflow:' .. wf, score, id)
 -- Only when the relay has not indexed the task yet (it may be quicker than this script).
 if redis.call('HSETNX', prefix .. ':index:status-of', id, status) == 1 then
@@ -204,6 +238,72 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'event', ARGV[3], 'jobI
 return 0
 `;
 
+/**
+ * Puts tasks back into every index they belong in, as the reconcile pass read them from BullMQ.
+ * ARGV[1] prefix, ARGV[2] events maxLen, ARGV[3] JSON [{ id, wf, st, score, owner?, source?,
+ * lex, data }]: `data` is the TaskEvent sent when the status was wrong. A task whose job is gone
+ * (`st` absent) leaves the indexes. Returns { entries added back, statuses corrected, removed }.
+ */
+const REPAIR_INDEXES = `
+local prefix, maxLen = ARGV[1], ARGV[2]
+local entries = cjson.decode(ARGV[3])
+local statusOf = prefix .. ':index:status-of'
+local statuses = { 'queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled' }
+local function statusKey(s, wf)
+  if wf then return prefix .. ':index:status:' .. s .. ':' .. wf end
+  return prefix .. ':index:status:' .. s
+end
+local added, corrected, removed = 0, 0, 0
+for _, e in ipairs(entries) do
+  local id, wf = e.id, e.wf
+  local old = redis.call('HGET', statusOf, id)
+  if not e.st then
+    -- Gone when BullMQ's sets were read; a job that moved between them meanwhile is still here.
+    if redis.call('EXISTS', prefix .. ':' .. id) == 0 then
+      removed = removed + redis.call('ZREM', prefix .. ':index:tasks', id)
+      redis.call('ZREM', prefix .. ':index:ids', e.lex)
+      redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
+      if old then
+        redis.call('ZREM', statusKey(old), id)
+        redis.call('ZREM', statusKey(old, wf), id)
+        redis.call('HDEL', statusOf, id)
+      end
+    end
+  else
+    local n = redis.call('ZADD', prefix .. ':index:tasks', e.score, id)
+      + redis.call('ZADD', prefix .. ':index:ids', 0, e.lex)
+      + redis.call('ZADD', prefix .. ':index:workflow:' .. wf, e.score, id)
+      + redis.call('ZADD', statusKey(e.st), e.score, id)
+      + redis.call('ZADD', statusKey(e.st, wf), e.score, id)
+    if e.owner then
+      n = n + redis.call('ZADD', prefix .. ':index:owner:' .. e.owner, e.score, id)
+      redis.call('SADD', prefix .. ':owners', e.owner)
+    end
+    if e.source then
+      n = n + redis.call('ZADD', prefix .. ':index:source:' .. e.source, e.score, id)
+      redis.call('SADD', prefix .. ':sources', e.source)
+    end
+    if old ~= e.st then
+      -- Without a known old status, any other status index may still hold it.
+      for _, s in ipairs(statuses) do
+        if s ~= e.st and (not old or s == old) then
+          redis.call('ZREM', statusKey(s), id)
+          redis.call('ZREM', statusKey(s, wf), id)
+        end
+      end
+      redis.call('HSET', statusOf, id, e.st)
+      if old then
+        corrected = corrected + 1
+        redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', maxLen, '*',
+          'type', e.st, 'taskId', id, 'data', e.data)
+      end
+    end
+    if n > 0 then added = added + 1 end
+  end
+end
+return { added, corrected, removed }
+`;
+
 /** Appends log lines and keeps the newest ARGV[1]. KEYS log list; ARGV keep, lines… */
 const APPEND_LOGS = `
 redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
@@ -227,6 +327,7 @@ declare module 'ioredis' {
       createdAt: number,
       owner: string,
       source: string,
+      idMember: string,
     ): Promise<number>;
     taskdockStartTask(
       cancelKey: string,
@@ -236,6 +337,11 @@ declare module 'ioredis' {
       event: string,
     ): Promise<number>;
     taskdockAppendLogs(key: string, keep: number, ...lines: string[]): Promise<number>;
+    taskdockRepairIndexes(
+      prefix: string,
+      maxLen: number,
+      entriesJson: string,
+    ): Promise<[added: number, corrected: number, removed: number]>;
   }
 }
 
@@ -252,6 +358,7 @@ export function defineScripts(redis: Redis): Redis {
     redis.defineCommand('taskdockIndexNewTask', { numberOfKeys: 0, lua: INDEX_NEW_TASK });
     redis.defineCommand('taskdockStartTask', { numberOfKeys: 2, lua: START_TASK });
     redis.defineCommand('taskdockAppendLogs', { numberOfKeys: 1, lua: APPEND_LOGS });
+    redis.defineCommand('taskdockRepairIndexes', { numberOfKeys: 0, lua: REPAIR_INDEXES });
   }
   return redis;
 }

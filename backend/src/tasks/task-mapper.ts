@@ -1,4 +1,11 @@
-import type { Task, TaskProgress, TaskStatus, TaskSummary } from '../contract/index.ts';
+import type {
+  Task,
+  TaskAttempt,
+  TaskLogLine,
+  TaskProgress,
+  TaskStatus,
+  TaskSummary,
+} from '../contract/index.ts';
 import { CANCELLED_REASON, formatTaskId } from './keys.ts';
 
 /** What Taskdock keeps beside `job.data` (in the job's opts), so the data stays the params. */
@@ -11,6 +18,18 @@ export interface TaskMeta {
 
 /** The job hash field where the worker records a failure's code (BullMQ keeps only the message). */
 export const ERROR_CODE_FIELD = 'tdErrorCode';
+/** The job hash field where the event relay keeps the task's attempt records (JSON). */
+export const ATTEMPTS_FIELD = 'tdAttempts';
+
+/** An attempt as the relay stores it: times in ms. */
+interface StoredAttempt {
+  number: number;
+  workerId?: string;
+  startedAt: number;
+  finishedAt?: number;
+  outcome: TaskAttempt['outcome'];
+  error?: { message: string; code?: string };
+}
 
 export function hashToRecord(flat: readonly string[]): Record<string, string> {
   const record: Record<string, string> = {};
@@ -39,6 +58,49 @@ export function toProgress(raw: unknown): TaskProgress {
       : { percent: clampPercent(Number(percent)) };
   }
   return { percent: 0 };
+}
+
+function readAttempts(text: string | undefined): TaskAttempt[] {
+  const stored = parseJson(text);
+  if (!Array.isArray(stored)) return [];
+  return (stored as StoredAttempt[]).map((a) => {
+    const attempt: TaskAttempt = {
+      number: a.number,
+      startedAt: iso(a.startedAt),
+      outcome: a.outcome,
+    };
+    if (a.workerId) attempt.workerId = a.workerId;
+    if (a.finishedAt !== undefined) {
+      attempt.finishedAt = iso(a.finishedAt);
+      attempt.durationMs = Math.max(0, a.finishedAt - a.startedAt);
+    }
+    if (a.error?.message) attempt.error = a.error;
+    return attempt;
+  });
+}
+
+/** Marks each log line with the attempt that was running when it was written. */
+export function markAttempts(
+  lines: TaskLogLine[],
+  attempts: readonly TaskAttempt[],
+): TaskLogLine[] {
+  if (attempts.length === 0) return lines;
+  const starts = attempts.map((a) => ({ number: a.number, at: Date.parse(a.startedAt) }));
+  return lines.map((line) => {
+    const at = Date.parse(line.ts);
+    // The last attempt that started at or before the line (clocks of worker and Redis may
+    // differ by a little: a line just before the first start belongs to the first attempt).
+    let number = starts[0]?.number as number;
+    for (const start of starts) if (start.at <= at) number = start.number;
+    return { ...line, attempt: number };
+  });
+}
+
+/** Tasks of a cron schedule have job ids `repeat:<schedule>:<run ms>` (BullMQ job schedulers). */
+function scheduleOf(jobId: string): string | undefined {
+  if (!jobId.startsWith('repeat:')) return undefined;
+  const end = jobId.lastIndexOf(':');
+  return end > 'repeat:'.length ? jobId.slice('repeat:'.length, end) : undefined;
 }
 
 const clampPercent = (n: number) => (Number.isFinite(n) ? Math.min(100, Math.max(0, n)) : 0);
@@ -84,8 +146,13 @@ export function toTaskSummary(
   const createdAt = num(hash.timestamp);
   const startedAt = num(hash.processedOn);
   const finishedAt = num(hash.finishedOn);
-  const progress = status === 'completed' ? { percent: 100 } : toProgress(parseJson(hash.progress));
+  const rawProgress = parseJson(hash.progress);
+  const progress = status === 'completed' ? { percent: 100 } : toProgress(rawProgress);
+  // Taskdock's workers stamp each progress report (`at`, ms): updatedAt moves with it.
+  const stamp = (rawProgress as { at?: unknown } | undefined)?.at;
+  const progressAt = typeof stamp === 'number' ? stamp : 0;
   const stacktrace = parseJson(hash.stacktrace);
+  const firstAttempt = (parseJson(hash[ATTEMPTS_FIELD]) as StoredAttempt[] | undefined)?.[0];
   const task: TaskSummary = {
     id: formatTaskId(queue, jobId),
     workflow: queue,
@@ -96,8 +163,11 @@ export function toTaskSummary(
     maxAttempts: Math.max(1, opts.attempts ?? 1),
     priority: num(hash.priority) || opts.priority || 0,
     createdAt: iso(createdAt),
-    updatedAt: iso(Math.max(createdAt, startedAt, finishedAt)),
+    updatedAt: iso(Math.max(createdAt, startedAt, finishedAt, progressAt)),
   };
+  const schedule = scheduleOf(jobId);
+  if (schedule !== undefined) task.schedule = schedule;
+  if (firstAttempt?.startedAt) task.firstStartedAt = iso(firstAttempt.startedAt);
   if (meta.owner !== undefined) task.owner = meta.owner;
   if (meta.source !== undefined) task.source = meta.source;
   if (meta.idempotencyKey !== undefined) task.idempotencyKey = meta.idempotencyKey;
@@ -127,5 +197,6 @@ export function toTask(
 ): Task {
   const task: Task = toTaskSummary(queue, jobId, state, hash, now);
   if (task.status === 'completed') task.result = parseJson(hash.returnvalue) ?? null;
+  task.attemptHistory = readAttempts(hash[ATTEMPTS_FIELD]);
   return task;
 }

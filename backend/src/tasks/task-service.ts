@@ -21,7 +21,10 @@ import {
   CANCELLED_REASON,
   cancelKey,
   formatTaskId,
+  ID_INDEX_KEY,
+  INDEX_PRUNE_AFTER_MS,
   idempotencyKey,
+  idIndexMember,
   OWNERS_KEY,
   ownerIndexKey,
   PAUSED_SCHEDULES_KEY,
@@ -32,6 +35,7 @@ import {
   queueKey,
   SCHEDULES_KEY,
   SOURCES_KEY,
+  STATUS_OF_KEY,
   sourceIndexKey,
   statusIndexKey,
   TASK_INDEX_KEY,
@@ -43,6 +47,7 @@ import { defineScripts } from './scripts.ts';
 import {
   ERROR_CODE_FIELD,
   hashToRecord,
+  markAttempts,
   type TaskMeta,
   toTask,
   toTaskSummary,
@@ -72,11 +77,13 @@ interface ReadShape<T extends TaskSummary> {
 }
 const WHOLE_TASK: ReadShape<Task> = { withResult: '1', map: toTask };
 const SUMMARY: ReadShape<TaskSummary> = { withResult: '0', map: toTaskSummary };
-/** An index entry younger than this may belong to a task whose job is still being added. */
-const INDEX_PRUNE_AFTER_MS = 60_000;
 const LIST_SCAN_BATCH = 200;
 /** A filtered page reads at most this many index entries, then returns a cursor to go on. */
 const LIST_SCAN_BUDGET = 5000;
+/** How long a search's short-lived indexes live (the next pages reuse the same ones). */
+const SEARCH_TTL_MS = 30_000;
+/** Tasks an id prefix finds at most (a longer prefix finds fewer). */
+const SEARCH_MAX_ID_HITS = 1000;
 
 /** The task engine's API side: create, read, list, cancel, retry and delete tasks in BullMQ. */
 export class TaskService {
@@ -151,6 +158,7 @@ export class TaskService {
       createdAt,
       input.owner ?? '',
       input.source ?? '',
+      idIndexMember({ queue: input.workflow, jobId }),
     );
     // Sent before the add on the same connection, so Redis applies it first; one round trip.
     const added = this.#queue(input.workflow).add(input.workflow, params, {
@@ -256,11 +264,11 @@ export class TaskService {
     const limit = query.limit ?? 50;
     const needle = query.q?.toLowerCase();
     let cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
-    const keys = query.q === undefined ? [this.#indexFor(query)] : await this.#textIndexes(query.q);
+    const keys =
+      query.q === undefined ? [await this.#indexFor(query)] : await this.#searchIndexes(query);
     // When the index alone answers the query, read one page; else read wider and filter.
     const exact =
-      query.q === undefined &&
-      (query.owner === undefined || (query.status === undefined && query.workflow === undefined));
+      query.q === undefined && (query.owner === undefined || query.workflow === undefined);
     const batchSize = exact ? limit : LIST_SCAN_BATCH;
     const items: TaskSummary[] = [];
     let scanned = 0;
@@ -290,23 +298,43 @@ export class TaskService {
         if (items.length === limit) return { items, nextCursor: encodeCursor(entry) };
       }
       if (batch.length < batchSize) return { items, nextCursor: null };
-      if (scanned >= LIST_SCAN_BUDGET && cursor) return { items, nextCursor: encodeCursor(cursor) };
+      // A page with something on it may stop early; an empty one reads on (never empty + cursor).
+      if (scanned >= LIST_SCAN_BUDGET && items.length > 0 && cursor) {
+        return { items, nextCursor: encodeCursor(cursor) };
+      }
     }
   }
 
   /** The narrowest index that holds every task the filters can match. */
-  #indexFor(query: ListTasksQuery): string {
-    if (query.owner !== undefined) return ownerIndexKey(query.owner);
+  async #indexFor(query: Omit<ListTasksQuery, 'q'>): Promise<string> {
+    if (query.owner !== undefined) {
+      return query.status === undefined
+        ? ownerIndexKey(query.owner)
+        : this.#intersection(ownerIndexKey(query.owner), statusIndexKey(query.status));
+    }
     if (query.status !== undefined) return statusIndexKey(query.status, query.workflow);
     if (query.workflow !== undefined) return workflowIndexKey(query.workflow);
     return TASK_INDEX_KEY;
   }
 
   /**
-   * Indexes of every task `q` can match: a whole task id or BullMQ job id (as typed), or a
-   * substring of a workflow, owner or source name (each name has an index of its own).
+   * `a ∩ b` as a short-lived index. Kept a while under a name made of its inputs, so the next
+   * pages of the same list read the same set (a task newer than it sorts before every cursor).
    */
-  async #textIndexes(q: string): Promise<string[]> {
+  async #intersection(a: string, b: string): Promise<string> {
+    const key = `${PREFIX}:tmp:and:${a}|${b}`;
+    if ((await this.#redis.pexpire(key, SEARCH_TTL_MS)) === 1) return key;
+    await this.#redis.multi().zinterstore(key, 2, a, b).pexpire(key, SEARCH_TTL_MS).exec();
+    return key;
+  }
+
+  /**
+   * Indexes of every task `q` can match, narrowed by the other filters: the tasks whose job id
+   * (or `<workflow>:<job id>`) starts with `q`, and those of every workflow, owner or source
+   * whose name holds `q` (each name has an index of its own; with a status, its status index).
+   */
+  async #searchIndexes(query: ListTasksQuery): Promise<string[]> {
+    const q = query.q as string;
     const needle = q.toLowerCase();
     const [queues, owners, sources] = await Promise.all([
       this.#redis.smembers(QUEUES_KEY),
@@ -314,27 +342,81 @@ export class TaskService {
       this.#redis.smembers(SOURCES_KEY),
     ]);
     const has = (name: string) => name.toLowerCase().includes(needle);
-    const keys = [
-      ...queues.filter(has).map(workflowIndexKey),
-      ...owners.filter(has).map(ownerIndexKey),
-      ...sources.filter(has).map(sourceIndexKey),
-    ];
-    const candidates = [...new Set([q, ...queues.map((queue) => formatTaskId(queue, q))])];
-    const scores = await Promise.all(
-      candidates.map((id) => this.#redis.zscore(TASK_INDEX_KEY, id)),
-    );
-    const hits = candidates.flatMap((id, i) => (scores[i] === null ? [] : [String(scores[i]), id]));
-    if (hits.length > 0) {
-      // A short-lived index of the id hits, so they merge with the others like any index.
-      const key = `${PREFIX}:tmp:ids:${randomUUID()}`;
-      await this.#redis
-        .multi()
-        .zadd(key, ...hits)
-        .pexpire(key, 60_000)
-        .exec();
-      keys.push(key);
+    const narrowed = (index: string) =>
+      query.status === undefined ? index : this.#intersection(index, statusIndexKey(query.status));
+    const keys = await Promise.all([
+      ...queues
+        .filter((queue) => has(queue) && (query.workflow ?? queue) === queue)
+        .map((queue) =>
+          query.status === undefined
+            ? workflowIndexKey(queue)
+            : statusIndexKey(query.status, queue),
+        ),
+      ...owners
+        .filter((owner) => has(owner) && (query.owner ?? owner) === owner)
+        .map((owner) => narrowed(ownerIndexKey(owner))),
+      ...sources.filter(has).map((source) => narrowed(sourceIndexKey(source))),
+    ]);
+    const ids = await this.#idPrefixIndex(q, queues, query);
+    if (ids) keys.push(ids);
+    return [...new Set(keys)];
+  }
+
+  /**
+   * The tasks whose job id starts with `q` (case-insensitive), or, for `q` = `<workflow>:<rest>`,
+   * the tasks of that workflow whose job id starts with `rest`: as a short-lived index, scored
+   * by creation time like the others. At most SEARCH_MAX_ID_HITS (a longer prefix narrows it).
+   */
+  async #idPrefixIndex(
+    q: string,
+    queues: readonly string[],
+    query: ListTasksQuery,
+  ): Promise<string | null> {
+    const colon = q.indexOf(':');
+    const prefixes = [{ jobPrefix: q, queue: query.workflow }];
+    const inQueue = colon > 0 ? q.slice(0, colon) : undefined;
+    if (
+      inQueue !== undefined &&
+      queues.includes(inQueue) &&
+      (query.workflow ?? inQueue) === inQueue
+    ) {
+      prefixes.push({ jobPrefix: q.slice(colon + 1), queue: inQueue });
     }
-    return keys;
+    const found = new Set<string>();
+    for (const { jobPrefix, queue } of prefixes) {
+      const start = jobPrefix.toLowerCase();
+      const members = await this.#redis.zrangebylex(
+        ID_INDEX_KEY,
+        `[${start}`,
+        `[${start}\u{10FFFF}`,
+        'LIMIT',
+        0,
+        SEARCH_MAX_ID_HITS,
+      );
+      for (const member of members) {
+        const taskId = member.slice(member.indexOf('\n') + 1);
+        if (queue === undefined || taskId.startsWith(`${queue}:`)) found.add(taskId);
+      }
+    }
+    if (found.size === 0) return null;
+    const ids = [...found];
+    const [scores, statuses] = await Promise.all([
+      this.#redis.zmscore(TASK_INDEX_KEY, ...ids),
+      query.status === undefined ? null : this.#redis.hmget(STATUS_OF_KEY, ...ids),
+    ]);
+    const hits = ids.flatMap((id, i) =>
+      scores[i] === null || (statuses !== null && statuses[i] !== query.status)
+        ? []
+        : [String(scores[i]), id],
+    );
+    if (hits.length === 0) return null;
+    const key = `${PREFIX}:tmp:ids:${randomUUID()}`;
+    await this.#redis
+      .multi()
+      .zadd(key, ...hits)
+      .pexpire(key, SEARCH_TTL_MS)
+      .exec();
+    return key;
   }
 
   async cancel(id: string): Promise<Task> {
@@ -404,7 +486,10 @@ export class TaskService {
     const task = await this.#require(id);
     const ref = parseTaskId(id) as TaskRef;
     const raw = await this.#redis.lrange(`${queueKey(ref.queue)}${ref.jobId}:logs`, -limit, -1);
-    return raw.map((line) => parseLogLine(line, task.updatedAt));
+    return markAttempts(
+      raw.map((line) => parseLogLine(line, task.updatedAt)),
+      task.attemptHistory ?? [],
+    );
   }
 
   /**

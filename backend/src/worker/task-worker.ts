@@ -23,6 +23,7 @@ import {
   parseTaskId,
   QUEUE_EVENTS_MAX_LEN,
   queueKey,
+  RELEASED_EVENT,
   STARTED_EVENT,
 } from '../tasks/keys.ts';
 import { createQueue } from '../tasks/queues.ts';
@@ -187,7 +188,8 @@ export function createTaskWorker({
           httpBodyBytes: config.maxHttpBodyBytes,
         },
         log: (text, stream) => logs.push(text, stream),
-        progress: (value) => job.updateProgress(value),
+        // Stamped, so the task's updatedAt moves with its progress.
+        progress: (value) => job.updateProgress({ ...value, at: Date.now() }),
       });
     } catch (err) {
       if (!(err instanceof AttemptAborted)) {
@@ -202,8 +204,7 @@ export function createTaskWorker({
       }
       if (err.reason === SHUTDOWN) {
         logs.push('Worker is stopping: task goes back to the queue', 'system');
-        await job.moveToWait(token);
-        throw new WaitingError();
+        await release(job, token);
       }
       throw err.cause;
     } finally {
@@ -213,16 +214,30 @@ export function createTaskWorker({
     }
   }
 
+  /** Hands a started task back to the queue; its attempt is recorded as released, not failed. */
+  async function release(job: Job, token: string | undefined): Promise<never> {
+    await redis.xadd(
+      `${queueKey(job.queueName)}events`,
+      'MAXLEN',
+      '~',
+      QUEUE_EVENTS_MAX_LEN,
+      '*',
+      'event',
+      RELEASED_EVENT,
+      'jobId',
+      job.id as string,
+    );
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
   function processorFor(name: string) {
     // The job's SlotWorker holds a slot for it while this runs. The definition is read when the
     // job starts: a reloaded file applies to new tasks, a running one keeps the one it started on.
     return async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
       try {
         const workflow = registry.get(name);
-        if (stopping || !workflow) {
-          await job.moveToWait(token);
-          throw new WaitingError();
-        }
+        if (stopping || !workflow) return await release(job, token);
         return await runJob(workflow, job, token as string, signal ?? new AbortController().signal);
       } catch (err) {
         redactFailureStack(err);
@@ -261,6 +276,8 @@ export function createTaskWorker({
       // BullMQ duplicates this client for its blocking reads (so it must have maxRetriesPerRequest null).
       connection: redis,
       prefix: PREFIX,
+      // BullMQ stores it on each job it fetches (processedBy): the attempt's worker.
+      name: id,
       concurrency: config.concurrency,
       lockDuration: config.lockDurationMs,
       stalledInterval: config.lockDurationMs,
