@@ -158,7 +158,14 @@ describe('npm run serve', () => {
         `cycle ${cycle}: ${children.join('; ')}`,
       );
     }
-    assert.deepEqual((await readdir(dir)).sort(), ['backend-port', 'logs', 'redis', 'token']);
+    // `workflows` is the default folder for the user's own workflow files.
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'backend-port',
+      'logs',
+      'redis',
+      'token',
+      'workflows',
+    ]);
     assert.deepEqual((await readdir(path.join(dir, 'redis'))).sort(), [
       'appendonlydir',
       'dump.rdb',

@@ -79,6 +79,31 @@ function readAttempts(text: string | undefined): TaskAttempt[] {
   });
 }
 
+/**
+ * A finished task's last attempt ends as the task did, when BullMQ finished it: the relay closes
+ * the record a moment later, with its own clock, and both reads must agree.
+ */
+function closeLastAttempt(task: TaskSummary, attempts: TaskAttempt[]): TaskAttempt[] {
+  const last = attempts.at(-1);
+  const { status } = task;
+  const final = status === 'completed' || status === 'failed' || status === 'cancelled';
+  if (!last || !final || !task.finishedAt) return attempts;
+  if (last.outcome !== 'running' && last.outcome !== status) return attempts;
+  const closed: TaskAttempt = {
+    number: last.number,
+    startedAt: last.startedAt,
+    outcome: status,
+    finishedAt: task.finishedAt,
+    durationMs: Math.max(0, Date.parse(task.finishedAt) - Date.parse(last.startedAt)),
+  };
+  if (last.workerId) closed.workerId = last.workerId;
+  if (task.error) {
+    closed.error = { message: task.error.message };
+    if (task.error.code) closed.error.code = task.error.code;
+  }
+  return [...attempts.slice(0, -1), closed];
+}
+
 /** Marks each log line with the attempt that was running when it was written. */
 export function markAttempts(
   lines: TaskLogLine[],
@@ -197,6 +222,6 @@ export function toTask(
 ): Task {
   const task: Task = toTaskSummary(queue, jobId, state, hash, now);
   if (task.status === 'completed') task.result = parseJson(hash.returnvalue) ?? null;
-  task.attemptHistory = readAttempts(hash[ATTEMPTS_FIELD]);
+  task.attemptHistory = closeLastAttempt(task, readAttempts(hash[ATTEMPTS_FIELD]));
   return task;
 }

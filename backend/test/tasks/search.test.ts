@@ -37,7 +37,8 @@ describe('search: what the UI promises', () => {
       { workflow: 'sleep', params: { ms: 0 } },
       { workflow: 'sleep', params: { ms: 0 } },
     ]);
-    const jobId = (task?.id as string).slice('sleep:'.length);
+    assert.ok(task && other);
+    const jobId = task.id.slice('sleep:'.length);
     for (const q of [
       jobId.slice(0, 8),
       jobId.slice(0, 8).toUpperCase(),
