@@ -71,6 +71,8 @@ export interface DesktopConfig {
   readonly serviceSettings: Readonly<Record<string, string>>;
   /** The OS variables children inherit: a chosen few, never all of `process.env`. */
   readonly osEnv: Readonly<Record<string, string>>;
+  /** TASKDOCK_AUTO_UPDATE=0 turns the packaged app's update checks off (docs/desktop.md). */
+  readonly autoUpdate: boolean;
 }
 
 export class DesktopConfigError extends Error {
@@ -143,6 +145,11 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
     problems.push(`TASKDOCK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
+  const autoUpdate = env.TASKDOCK_AUTO_UPDATE?.trim() || '1';
+  if (autoUpdate !== '0' && autoUpdate !== '1') {
+    problems.push(`TASKDOCK_AUTO_UPDATE must be 1 or 0, got "${autoUpdate}"`);
+  }
+
   const config: DesktopConfig = {
     dataDir,
     redisUrl,
@@ -154,6 +161,7 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
     shutdownGraceMs: int('TASKDOCK_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     serviceSettings: pickEnv(env, SERVICE_SETTING_KEYS),
     osEnv: pickEnv(env, OS_ENV_KEYS),
+    autoUpdate: autoUpdate !== '0',
   };
   if (problems.length > 0) throw new DesktopConfigError(problems);
   return Object.freeze(config);

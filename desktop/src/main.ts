@@ -1,29 +1,26 @@
 // ENTRY (Electron main): lifecycle only. Services, logs and runtime.json are the plain-Node
 // supervisor's job (taskdock.ts); this file adds the single-instance lock, splash, window,
-// tray, menu, the quit that awaits the supervisor, and the startup-failure dialog.
+// tray, menu, the quit that awaits the supervisor, and the startup-failure dialog; once running,
+// it starts the desktop conventions (notifications, tray count, updates: docs/desktop.md).
 import path from 'node:path';
-import type { ServiceInfo } from '@taskdock/backend/contract';
-import {
-  app,
-  BrowserWindow,
-  dialog,
-  Menu,
-  type MenuItemConstructorOptions,
-  nativeImage,
-  shell,
-  Tray,
-} from 'electron';
-import { type DesktopConfigError, loadDesktopConfig } from './config.ts';
+import { app, BrowserWindow, dialog, Menu, type MenuItemConstructorOptions, shell } from 'electron';
+import { type DesktopConfig, type DesktopConfigError, loadDesktopConfig } from './config.ts';
+import { startDesktopConventions } from './electron/conventions.ts';
+import { electronLoginItems } from './electron/login-items.ts';
+import { watchTaskPages } from './electron/task-window.ts';
+import { TaskdockTray } from './electron/tray.ts';
 import { findRepoRoot, type Layout } from './paths.ts';
-import { splashStep, splashUrl } from './splash.ts';
+import type { LiveTasks } from './shell/live-tasks.ts';
+import { taskPageSignIn } from './shell/task-page.ts';
+import { splashStep, splashUrl, unusedSteps } from './splash.ts';
 import { StartupError } from './supervisor/supervisor.ts';
 import { createTaskdock, type Taskdock } from './taskdock.ts';
-import { type TrayState, trayIconPng } from './tray-icon.ts';
 
 let taskdock: Taskdock | undefined;
 let mainWindow: BrowserWindow | undefined;
 let splash: BrowserWindow | undefined;
-let tray: Tray | undefined;
+let tray: TaskdockTray | undefined;
+let liveTasks: LiveTasks | undefined;
 let quitState: 'running' | 'stopping' | 'done' = 'running';
 
 function layout(): Layout {
@@ -57,41 +54,18 @@ function setupMenu(td: Taskdock) {
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
 }
 
-function trayState(services: readonly ServiceInfo[]): TrayState {
-  if (quitState !== 'running') return 'stopped';
-  if (services.some((s) => s.status === 'failed')) return 'degraded';
-  if (services.every((s) => ['running', 'external', 'unused'].includes(s.status))) return 'running';
-  return 'starting';
-}
-
-function updateTray(td: Taskdock, services: readonly ServiceInfo[]) {
-  if (!tray) return;
-  const state = trayState(services);
-  tray.setImage(nativeImage.createFromBuffer(trayIconPng(state)));
-  const summary = services.map((s) => `${s.name}: ${s.status}`).join(', ');
-  tray.setToolTip(`Taskdock: ${state}${summary ? ` (${summary})` : ''}`);
-  tray.setContextMenu(
-    Menu.buildFromTemplate([
-      ...services.map(
-        (s): MenuItemConstructorOptions => ({
-          label: `${s.name}: ${s.status}${s.restarts > 0 ? ` (${s.restarts} restarts)` : ''}`,
-          enabled: false,
-        }),
-      ),
-      { type: 'separator' },
-      { label: 'Open Taskdock', click: () => showMainWindow(td) },
-      { label: 'Open logs folder', click: () => openFolder(td.paths.logs) },
-      { label: 'Open data folder', click: () => openFolder(td.paths.dataDir) },
-      { type: 'separator' },
-      { label: 'Quit Taskdock', click: () => app.quit() },
-    ]),
-  );
+function updateTray(td: Taskdock) {
+  tray?.services(td.supervisor?.services() ?? [], quitState !== 'running');
 }
 
 function setupTray(td: Taskdock) {
-  tray = new Tray(nativeImage.createFromBuffer(trayIconPng('starting')));
-  updateTray(td, []);
-  td.onEvent(() => updateTray(td, td.supervisor?.services() ?? []));
+  tray = new TaskdockTray(electronLoginItems(), {
+    openWindow: () => showMainWindow(td),
+    openLogs: () => openFolder(td.paths.logs),
+    openData: () => openFolder(td.paths.dataDir),
+    quit: () => app.quit(),
+  });
+  td.onEvent(() => updateTray(td));
 }
 
 function showSplash(td: Taskdock) {
@@ -104,20 +78,30 @@ function showSplash(td: Taskdock) {
     webPreferences: { sandbox: true, contextIsolation: true, nodeIntegration: false },
   });
   void splash.loadURL(splashUrl(['redis', 'worker', 'backend']));
+  const show = (step: unknown) => {
+    const json = JSON.stringify(step);
+    splash?.webContents.executeJavaScript(`window.taskdockStep(${json})`).catch(() => {});
+  };
   td.onEvent((event) => {
-    const step = JSON.stringify(splashStep(event));
-    splash?.webContents.executeJavaScript(`window.taskdockStep(${step})`).catch(() => {});
+    // Memory mode: redis and worker do not run; their rows say so (and why).
+    for (const step of unusedSteps(td.supervisor?.services() ?? [])) show(step);
+    show(splashStep(event));
   });
 }
 
-function showMainWindow(td: Taskdock) {
+/** Brings the window up (made when there is none); `taskId`: on that task's detail page. */
+function showMainWindow(td: Taskdock, taskId?: string) {
+  const runtime = td.runtime();
+  if (!runtime) return;
+  // A fresh one-time sign-in link for every load (docs/desktop.md).
+  const signIn = () => (taskId ? taskPageSignIn(td.signInUrl(), taskId) : td.signInUrl());
   if (mainWindow && !mainWindow.isDestroyed()) {
     if (mainWindow.isMinimized()) mainWindow.restore();
+    if (taskId) void mainWindow.loadURL(signIn());
+    mainWindow.show();
     mainWindow.focus();
     return;
   }
-  const runtime = td.runtime();
-  if (!runtime) return;
   const window = new BrowserWindow({
     width: 1280,
     height: 820,
@@ -129,6 +113,7 @@ function showMainWindow(td: Taskdock) {
   });
   mainWindow = window;
   const origin = new URL(runtime.apiUrl).origin;
+  watchTaskPages(window, origin, (id) => liveTasks?.watch(id));
   // The window shows Taskdock only; any other link opens in the user's browser.
   window.webContents.setWindowOpenHandler(({ url }) => {
     if (/^https?:/.test(url)) void shell.openExternal(url);
@@ -148,8 +133,20 @@ function showMainWindow(td: Taskdock) {
   window.on('closed', () => {
     mainWindow = undefined;
   });
-  // A fresh one-time sign-in link for every window (docs/desktop.md).
-  void window.loadURL(td.signInUrl());
+  void window.loadURL(signIn());
+}
+
+function setupConventions(td: Taskdock, config: DesktopConfig) {
+  const runtime = td.runtime();
+  if (!runtime || !tray) return;
+  liveTasks = startDesktopConventions({
+    runtime,
+    tray,
+    autoUpdate: config.autoUpdate,
+    log: (message) => td.logs?.system('supervisor', 'info', message),
+    showTask: (id) => showMainWindow(td, id),
+    window: () => mainWindow,
+  });
 }
 
 async function showStartupFailure(td: Taskdock, err: unknown) {
@@ -230,7 +227,8 @@ async function main() {
     event.preventDefault();
     if (quitState === 'stopping') return;
     quitState = 'stopping';
-    updateTray(td, td.supervisor?.services() ?? []);
+    updateTray(td);
+    liveTasks?.stop();
     void td.stop().finally(() => {
       quitState = 'done';
       app.quit();
@@ -257,6 +255,7 @@ async function main() {
     return;
   }
   showMainWindow(td);
+  setupConventions(td, config);
 }
 
 void main();

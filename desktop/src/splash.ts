@@ -1,9 +1,10 @@
+import type { ServiceInfo } from '@taskdock/backend/contract';
 import type { SupervisorEvent } from './supervisor/supervisor.ts';
 
 /** One row of the splash screen. */
 export interface SplashStep {
   readonly service: string;
-  readonly state: 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';
+  readonly state: 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped' | 'unused';
   readonly text: string;
 }
 
@@ -24,6 +25,20 @@ export function splashStep(event: SupervisorEvent): SplashStep {
     case 'stopped':
       return { service: event.service, state: 'stopped', text: 'stopped' };
   }
+}
+
+/**
+ * Rows of services that do not run in this mode (redis and worker in memory mode): the
+ * supervisor lists them as `unused` with "not used in memory mode: <reason>".
+ */
+export function unusedSteps(services: readonly ServiceInfo[]): SplashStep[] {
+  return services
+    .filter((s) => s.status === 'unused')
+    .map((s) => ({
+      service: s.name,
+      state: 'unused',
+      text: s.message ?? 'not used in memory mode',
+    }));
 }
 
 /**
@@ -48,6 +63,7 @@ li::before { content: ''; width: 9px; height: 9px; border-radius: 50%; backgroun
 li[data-state="starting"]::before, li[data-state="restarting"]::before { background: #3b82f6; }
 li[data-state="ready"]::before { background: #16a34a; }
 li[data-state="failed"]::before { background: #dc2626; }
+li[data-state="unused"] { opacity: .6; } li[data-state="unused"]::before { background: transparent; border: 1px solid #9ca3af; }
 </style></head><body><h1>Taskdock</h1><p>Starting the services…</p><ul>${rows}</ul>
 <script>
 window.taskdockStep = (step) => {

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import type { ServiceInfo, TaskEvent } from '@taskdock/backend/contract';
 import { loadDesktopConfig } from '../src/config.ts';
 import { autoUpdateOff, scheduleUpdateChecks } from '../src/shell/auto-update.ts';
+import { readSse } from '../src/shell/task-feed.ts';
 import { TASK_PAGE_PATH, taskIdOfPage, taskPageSignIn } from '../src/shell/task-page.ts';
 import {
   type LoginItems,
@@ -38,6 +39,23 @@ const event = (type: TaskEvent['type'], taskId: string, extra: Partial<TaskEvent
     status: type === 'progress' ? 'running' : type,
     ...extra,
   }) as TaskEvent;
+
+describe('task feed', () => {
+  test('SSE frames split anywhere across chunks, CRLF or LF; comments and retry skipped', async () => {
+    const text =
+      'retry: 2000\n\n: ping\n\nid: 1-0\nevent: completed\ndata: {"a":1}\n\r\nid: 2-0\r\nevent: failed\r\ndata: {"b":2}\r\n\r\n';
+    const bytes = new TextEncoder().encode(text);
+    async function* chunks() {
+      for (let i = 0; i < bytes.length; i += 3) yield bytes.subarray(i, i + 3);
+    }
+    const messages = [];
+    for await (const message of readSse(chunks())) messages.push(message);
+    assert.deepEqual(messages, [
+      { id: '1-0', event: 'completed', data: '{"a":1}' },
+      { id: '2-0', event: 'failed', data: '{"b":2}' },
+    ]);
+  });
+});
 
 describe('notifications of watched tasks', () => {
   test('a watched task that completes or fails: one notification; its click opens it', () => {

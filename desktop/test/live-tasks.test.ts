@@ -40,6 +40,7 @@ describe('watched-task notifications and the running count, from a real backend'
       badge: { show: (running) => void counts.push(running) },
       openTask: (id) => opened.push(id),
       settleMs: 50,
+      reconnectDelayMs: 100,
     });
     await waitFor('the first count', () => counts.length > 0);
   });
@@ -96,8 +97,9 @@ describe('watched-task notifications and the running count, from a real backend'
     off();
     pids.add(taskdock.supervisor?.pid('backend'));
     const before = notes.length;
-    // Its port is kept: the same apiUrl; the feed reconnects on its own.
-    const id = await create("setTimeout(() => console.log('ok'), 300)");
+    // Its port is kept: the same apiUrl; the feed reconnects on its own (within 100 ms here;
+    // a memory-mode backend starts a new stream, so the task runs long enough to be seen).
+    const id = await create("setTimeout(() => console.log('ok'), 1000)");
     live.watch(id);
     await waitFor('its notification', () => notes.length > before, 20_000);
     assert.equal(notes.at(-1)?.title, `Task completed: ${id}`);
