@@ -239,6 +239,42 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
     await page.getByRole('log', { name: 'Task log' }).getByText('second try').waitFor();
   });
 
+  test('attempts are listed with their worker and outcome, each with its own logs', async () => {
+    const marker = path.join(stack.dataDir, `attempts-${Date.now()}`);
+    const task = await createTask({
+      workflow: 'shell',
+      params: {
+        command: 'sh',
+        args: [
+          '-c',
+          `if [ -f '${marker}' ]; then echo run two ok; else touch '${marker}'; echo run one broke; exit 4; fi`,
+        ],
+      },
+      maxAttempts: 2,
+      backoffMs: 0,
+    });
+    await waitForStatus(task.id, ['completed']);
+    await go(taskUrl(task.id));
+    await badge('completed').waitFor();
+    const rows = page.getByTestId('attempt-row');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="attempt-row"]').length === 2,
+    );
+    assert.match((await rows.nth(0).innerText()).replace(/\s+/g, ' '), /^1 failed .*EXIT_CODE/);
+    assert.match((await rows.nth(1).innerText()).replace(/\s+/g, ' '), /^2 completed/);
+    const log = page.getByRole('log', { name: 'Task log' });
+    await log.getByText('run two ok').waitFor();
+    // Each attempt's lines follow its own marker.
+    const order = await log.evaluate((el) =>
+      [...el.children]
+        .map((c) => c.textContent ?? '')
+        .filter((text) => /Attempt \d|run one broke|run two ok/.test(text))
+        .map((text) => text.replace(/^.*(Attempt \d|run one broke|run two ok).*$/, '$1')),
+    );
+    assert.deepEqual(order, ['Attempt 1', 'run one broke', 'Attempt 2', 'run two ok']);
+    await screenshots(page, 'task-attempts');
+  });
+
   test('the dashboard shows counts, queues and workers', async () => {
     // Some work in flight, so the picture shows what the dashboard is for.
     const batch = Array.from({ length: 24 }, (_, i) => ({

@@ -16,6 +16,7 @@ import { PageHeader } from './page-header';
 import { PausedQueueNotice } from './queue-controls';
 import { RelativeTime } from './relative-time';
 import { TaskStatusBadge } from './status-badge';
+import { TaskAttempts } from './task-attempts';
 import { TaskLogTail } from './task-log-tail';
 import { Button, ButtonLink } from './ui/button';
 import { Callout } from './ui/callout';
@@ -324,6 +325,12 @@ function TaskDetail({ id }: { id: string }) {
                   </pre>
                 </details>
               )}
+            </Card>
+          )}
+
+          {(t.attemptHistory ?? []).length > 0 && (
+            <Card title="Attempts" flush>
+              <TaskAttempts attempts={t.attemptHistory ?? []} />
             </Card>
           )}
 

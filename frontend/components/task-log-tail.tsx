@@ -1,7 +1,7 @@
 'use client';
 
 import type { TaskLogLine } from '@taskdock/backend/contract';
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatClock } from '@/lib/format';
 import { Button } from './ui/button';
 import { ArrowDownIcon } from './ui/icons';
@@ -42,14 +42,21 @@ export function TaskLogTail({ lines, running }: { lines: TaskLogLine[]; running:
           </div>
         ) : (
           lines.map((line, i) => (
-            <div
-              // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no id; the list only grows
-              key={i}
-              className={`log-tail-line${line.stream === 'stderr' ? ' log-stderr' : line.stream === 'system' ? ' log-system' : ''}`}
-            >
-              <span className="ts">{formatClock(line.ts)}</span>
-              <span>{line.text}</span>
-            </div>
+            // biome-ignore lint/suspicious/noArrayIndexKey: log lines have no id; the list only grows
+            <Fragment key={i}>
+              {/* Lines are grouped by attempt: a marker where the next one begins. */}
+              {line.attempt !== undefined && line.attempt !== lines[i - 1]?.attempt && (
+                <div className="log-tail-marker" data-testid="attempt-marker">
+                  Attempt {line.attempt}
+                </div>
+              )}
+              <div
+                className={`log-tail-line${line.stream === 'stderr' ? ' log-stderr' : line.stream === 'system' ? ' log-system' : ''}`}
+              >
+                <span className="ts">{formatClock(line.ts)}</span>
+                <span>{line.text}</span>
+              </div>
+            </Fragment>
           ))
         )}
       </div>
