@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BulkCreateResult, Task, TaskList, TaskLogs } from '@taskdock/backend/contract';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from './browser.ts';
+import type { TestBrowser } from './browser.ts';
 import { screenshots, seriousViolations } from './page-tools.ts';
-import { type ServeStack, startServe } from './stack.ts';
+import { closeUi, openSignedInUi } from './signed-in-ui.ts';
+import type { ServeStack } from './stack.ts';
 
 describe('Bulk actions and edit-and-retry', { timeout: 240_000 }, () => {
   let stack: ServeStack;
@@ -40,18 +41,10 @@ describe('Bulk actions and edit-and-retry', { timeout: 240_000 }, () => {
   };
 
   before(async () => {
-    stack = await startServe();
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.runtime.uiUrl);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    ({ stack, browser, page } = await openSignedInUi(errors));
   });
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => closeUi({ stack, browser }));
 
   test('select all tasks matching a search across three pages and cancel them', async () => {
     // Scheduled an hour ahead: they wait, and stay until the bulk cancel.

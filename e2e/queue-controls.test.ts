@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BulkCreateResult, QueueList, Task, TaskList } from '@taskdock/backend/contract';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from './browser.ts';
+import type { TestBrowser } from './browser.ts';
 import { screenshots, seriousViolations } from './page-tools.ts';
-import { type ServeStack, startServe } from './stack.ts';
+import { closeUi, openSignedInUi } from './signed-in-ui.ts';
+import type { ServeStack } from './stack.ts';
 
 describe('Queue controls', { timeout: 240_000 }, () => {
   let stack: ServeStack;
@@ -39,18 +40,10 @@ describe('Queue controls', { timeout: 240_000 }, () => {
     )?.paused;
 
   before(async () => {
-    stack = await startServe();
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.runtime.uiUrl);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    ({ stack, browser, page } = await openSignedInUi(errors));
   });
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => closeUi({ stack, browser }));
 
   test('pause a queue: its tasks wait, the lists say so; resume: they run', async () => {
     await row('sleep').locator('.badge', { hasText: 'active' }).waitFor();

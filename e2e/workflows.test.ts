@@ -6,9 +6,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/backend/contract';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from './browser.ts';
+import type { TestBrowser } from './browser.ts';
 import { screenshots, seriousViolations } from './page-tools.ts';
-import { type ServeStack, startServe } from './stack.ts';
+import { closeUi, openSignedInUi } from './signed-in-ui.ts';
+import type { ServeStack } from './stack.ts';
 
 describe('Workflows page', { timeout: 240_000 }, () => {
   let stack: ServeStack;
@@ -25,18 +26,10 @@ describe('Workflows page', { timeout: 240_000 }, () => {
   };
 
   before(async () => {
-    stack = await startServe();
-    browser = await launchBrowser();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.on('pageerror', (err) => errors.push(err.message));
-    await page.goto(stack.runtime.uiUrl);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    ({ stack, browser, page } = await openSignedInUi(errors));
   });
 
-  after(async () => {
-    await browser?.close();
-    await stack?.stop();
-  });
+  after(() => closeUi({ stack, browser }));
 
   test('with no files, the page explains how to add a workflow, with an example', async () => {
     await page.getByRole('link', { name: 'Workflows' }).click();

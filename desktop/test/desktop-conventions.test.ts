@@ -5,7 +5,6 @@ import { describe, test } from 'node:test';
 import type { ServiceInfo, TaskEvent } from '@taskdock/backend/contract';
 import { loadDesktopConfig } from '../src/config.ts';
 import { autoUpdateOff, scheduleUpdateChecks } from '../src/shell/auto-update.ts';
-import { readSse } from '../src/shell/task-feed.ts';
 import { TASK_PAGE_PATH, taskIdOfPage, taskPageSignIn } from '../src/shell/task-page.ts';
 import {
   type LoginItems,
@@ -17,6 +16,7 @@ import {
 } from '../src/shell/tray-menu.ts';
 import { type Notifier, WatchedTasks } from '../src/shell/watched-tasks.ts';
 import { splashUrl, unusedSteps } from '../src/splash.ts';
+import { readSse } from '../src/sse-reader.ts';
 import { waitFor } from './helpers/process.ts';
 import { REPO_ROOT } from './helpers/stack.ts';
 
