@@ -4,24 +4,11 @@ import type { Task, TaskLogLine } from '../contract/index.ts';
 import { ConflictError, taskNotFound } from '../engine/errors.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { parseTaskId, queueKey } from './keys.ts';
+import { PARAMS_EDITS_FIELD, type ParamsEdit } from './task-mapper.ts';
 import type { TaskService } from './task-service.ts';
 import { validateTask } from './task-validation.ts';
 
-/**
- * Job hash field with the params edits of a task, oldest first (JSON `ParamsEdit[]`, the newest
- * MAX_EDITS_KEPT): the attempts before an edit ran with its `previous` params, those after it
- * with the job's data (or the next edit's `previous`).
- */
-export const PARAMS_EDITS_FIELD = 'tdParamsEdits';
 const MAX_EDITS_KEPT = 10;
-
-export interface ParamsEdit {
-  /** When the params changed (ISO 8601). */
-  readonly at: string;
-  /** Top-level params that differ (names only: values may be secrets). */
-  readonly changed: readonly string[];
-  readonly previous: unknown;
-}
 
 export interface EditRetryDeps {
   readonly redis: Redis;

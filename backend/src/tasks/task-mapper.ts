@@ -21,6 +21,21 @@ export const ERROR_CODE_FIELD = 'tdErrorCode';
 /** The job hash field where the event relay keeps the task's attempt records (JSON). */
 export const ATTEMPTS_FIELD = 'tdAttempts';
 
+/**
+ * Job hash field with the params edits of a task, oldest first (JSON `ParamsEdit[]`, the newest
+ * edit-retry.ts keeps): the attempts before an edit ran with its `previous` params, those after it
+ * with the job's data (or the next edit's `previous`).
+ */
+export const PARAMS_EDITS_FIELD = 'tdParamsEdits';
+
+export interface ParamsEdit {
+  /** When the params changed (ISO 8601). */
+  readonly at: string;
+  /** Top-level params that differ (names only: values may be secrets). */
+  readonly changed: readonly string[];
+  readonly previous: unknown;
+}
+
 /** An attempt as the relay stores it: times in ms. */
 interface StoredAttempt {
   number: number;
@@ -102,6 +117,27 @@ function closeLastAttempt(task: TaskSummary, attempts: TaskAttempt[]): TaskAttem
     if (task.error.code) closed.error.code = task.error.code;
   }
   return [...attempts.slice(0, -1), closed];
+}
+
+/**
+ * Once the params were edited before a retry, each attempt says which params it ran with: those
+ * an edit replaced, for the attempts that started before it, else the current ones.
+ */
+function withEditedParams(
+  attempts: TaskAttempt[],
+  edits: unknown,
+  current: unknown,
+): TaskAttempt[] {
+  if (!Array.isArray(edits) || edits.length === 0) return attempts;
+  const byTime = (edits as ParamsEdit[]).map((e) => ({
+    at: Date.parse(e.at),
+    previous: e.previous,
+  }));
+  return attempts.map((attempt) => {
+    const started = Date.parse(attempt.startedAt);
+    const next = byTime.find((edit) => edit.at > started);
+    return { ...attempt, params: next ? next.previous : current };
+  });
 }
 
 /** Marks each log line with the attempt that was running when it was written. */
@@ -222,6 +258,11 @@ export function toTask(
 ): Task {
   const task: Task = toTaskSummary(queue, jobId, state, hash, now);
   if (task.status === 'completed') task.result = parseJson(hash.returnvalue) ?? null;
-  task.attemptHistory = closeLastAttempt(task, readAttempts(hash[ATTEMPTS_FIELD]));
+  const attempts = closeLastAttempt(task, readAttempts(hash[ATTEMPTS_FIELD]));
+  task.attemptHistory = withEditedParams(
+    attempts,
+    parseJson(hash[PARAMS_EDITS_FIELD]),
+    task.params,
+  );
   return task;
 }

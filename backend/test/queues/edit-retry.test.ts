@@ -31,7 +31,8 @@ describe('edit and retry', () => {
       workflow: 'shell',
       params: { command: 'sh', args: ['-c', 'echo first; exit 3'] },
     });
-    assert.equal((await stack.waitForTask(task.id)).status, 'failed');
+    const failed = await stack.waitForTask(task.id);
+    assert.equal(failed.status, 'failed');
 
     const res = await editRetry(task.id, { command: 'sh', args: ['-c', 'echo edited run'] });
     assert.equal(res.statusCode, 200, res.body);
@@ -46,6 +47,19 @@ describe('edit and retry', () => {
     assert.ok(texts.includes('first'), 'the first attempt’s lines stay');
     assert.ok(texts.includes('Params edited before retrying: args changed'), texts.join('\n'));
     assert.ok(texts.indexOf('edited run') > texts.indexOf('first'));
+
+    // Each attempt says what it ran with: the first the old params, the retry the edited ones.
+    const settled = await stack.waitForTask(
+      task.id,
+      (t) => (t.attemptHistory ?? []).filter((a) => a.outcome !== 'running').length === 2,
+    );
+    assert.deepEqual(
+      settled.attemptHistory?.map((a) => [a.outcome, a.params]),
+      [
+        ['failed', failed.params],
+        ['completed', done.params],
+      ],
+    );
   });
 
   test('invalid params are refused with the failing field, and the task is left as it was', async () => {
