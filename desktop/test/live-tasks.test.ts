@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/backend/contract';
 import type { RuntimeInfo } from '../src/runtime-file.ts';
@@ -30,7 +32,12 @@ describe('watched-task notifications and the running count, from a real backend'
   const opened: string[] = [];
 
   before(async () => {
-    taskdock = testTaskdock(await dataDir(), { env: { TASKDOCK_STORE: 'memory' } });
+    // A UI of one page: the sign-in link answers only once a UI is there to land on.
+    const dir = await dataDir();
+    const ui = path.join(dir, 'ui');
+    await mkdir(ui);
+    await writeFile(path.join(ui, 'index.html'), '<!doctype html><title>Taskdock</title>');
+    taskdock = testTaskdock(dir, { env: { TASKDOCK_STORE: 'memory', TASKDOCK_UI_DIR: ui } });
     runtime = await taskdock.start();
     pids.add(runtime.pids.backend);
     live = followLiveTasks({
