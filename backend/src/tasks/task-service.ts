@@ -80,7 +80,7 @@ const SUMMARY: ReadShape<TaskSummary> = { withResult: '0', map: toTaskSummary };
 const LIST_SCAN_BATCH = 200;
 /** A filtered page reads at most this many index entries, then returns a cursor to go on. */
 const LIST_SCAN_BUDGET = 5000;
-/** How long a search's short-lived indexes live (the next pages reuse the same ones). */
+/** How long a search's short-lived indexes live (each read makes its own). */
 const SEARCH_TTL_MS = 30_000;
 /** Tasks an id prefix finds at most (a longer prefix finds fewer). */
 const SEARCH_MAX_ID_HITS = 1000;
@@ -264,11 +264,11 @@ export class TaskService {
     const limit = query.limit ?? 50;
     const needle = query.q?.toLowerCase();
     let cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
-    const keys =
-      query.q === undefined ? [await this.#indexFor(query)] : await this.#searchIndexes(query);
+    const keys = query.q === undefined ? [this.#indexFor(query)] : await this.#searchIndexes(query);
     // When the index alone answers the query, read one page; else read wider and filter.
     const exact =
-      query.q === undefined && (query.owner === undefined || query.workflow === undefined);
+      query.q === undefined &&
+      (query.owner === undefined || (query.status === undefined && query.workflow === undefined));
     const batchSize = exact ? limit : LIST_SCAN_BATCH;
     const items: TaskSummary[] = [];
     let scanned = 0;
@@ -306,25 +306,24 @@ export class TaskService {
   }
 
   /** The narrowest index that holds every task the filters can match. */
-  async #indexFor(query: Omit<ListTasksQuery, 'q'>): Promise<string> {
-    if (query.owner !== undefined) {
-      return query.status === undefined
-        ? ownerIndexKey(query.owner)
-        : this.#intersection(ownerIndexKey(query.owner), statusIndexKey(query.status));
-    }
+  #indexFor(query: Omit<ListTasksQuery, 'q'>): string {
+    if (query.owner !== undefined) return ownerIndexKey(query.owner);
     if (query.status !== undefined) return statusIndexKey(query.status, query.workflow);
     if (query.workflow !== undefined) return workflowIndexKey(query.workflow);
     return TASK_INDEX_KEY;
   }
 
   /**
-   * `a ∩ b` as a short-lived index. Kept a while under a name made of its inputs, so the next
-   * pages of the same list read the same set (a task newer than it sorts before every cursor).
+   * `a ∩ b` as a short-lived index of this one read (a cached one would miss the tasks whose
+   * status changed since it was made).
    */
   async #intersection(a: string, b: string): Promise<string> {
-    const key = `${PREFIX}:tmp:and:${a}|${b}`;
-    if ((await this.#redis.pexpire(key, SEARCH_TTL_MS)) === 1) return key;
-    await this.#redis.multi().zinterstore(key, 2, a, b).pexpire(key, SEARCH_TTL_MS).exec();
+    const key = `${PREFIX}:tmp:and:${randomUUID()}`;
+    await this.#redis
+      .multi()
+      .zinterstore(key, 2, a, b, 'AGGREGATE', 'MAX')
+      .pexpire(key, SEARCH_TTL_MS)
+      .exec();
     return key;
   }
 
