@@ -62,15 +62,6 @@ export const ownerSlotsKey = (owner: string) => `${PREFIX}:owner-slots:${owner}`
 /** Process groups of running `shell` tasks in one pid space (boot + pid namespace): pgid → record. */
 export const processGroupsKey = (pidSpace: string) => `${PREFIX}:process-groups:${pidSpace}`;
 export const queueKey = (queue: string) => `${PREFIX}:${queue}:`;
-/** BullMQ's per-queue state lists and sorted sets (`queueKey(queue) + name`): every job is in one. */
-export const BULLMQ_STATE_LISTS = ['wait', 'paused', 'active'] as const;
-export const BULLMQ_STATE_SETS = [
-  'prioritized',
-  'delayed',
-  'completed',
-  'failed',
-  'waiting-children',
-] as const;
 /** BullMQ's hash of a queue's settings: `paused` (1 when paused), `concurrency` (global limit). */
 export const queueMetaKey = (queue: string) => `${queueKey(queue)}meta`;
 

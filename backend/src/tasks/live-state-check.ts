@@ -1,8 +1,6 @@
 import type { Redis } from 'ioredis';
-import { compareEventIds, TASK_STATUSES } from '../contract/index.ts';
+import { compareEventIds } from '../contract/index.ts';
 import {
-  BULLMQ_STATE_LISTS,
-  BULLMQ_STATE_SETS,
   ID_INDEX_KEY,
   queueKey,
   STATUS_OF_KEY,
@@ -10,6 +8,8 @@ import {
   TASK_INDEX_KEY,
   workflowIndexKey,
 } from './keys.ts';
+
+const STATUSES = ['queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled'] as const;
 
 /**
  * Entries of a queue's events stream that were trimmed before the relay read them: BullMQ trims
@@ -59,30 +59,31 @@ export async function countIndexes(redis: Redis, queues: readonly string[]): Pro
   const read = redis.pipeline();
   for (const queue of queues) {
     const base = queueKey(queue);
-    for (const list of BULLMQ_STATE_LISTS) read.llen(`${base}${list}`);
-    for (const set of BULLMQ_STATE_SETS) read.zcard(`${base}${set}`);
+    read.llen(`${base}wait`).llen(`${base}paused`).llen(`${base}active`);
+    for (const set of ['prioritized', 'delayed', 'completed', 'failed', 'waiting-children']) {
+      read.zcard(`${base}${set}`);
+    }
     read.zcard(workflowIndexKey(queue));
-    for (const status of TASK_STATUSES) read.zcard(statusIndexKey(status, queue));
+    for (const status of STATUSES) read.zcard(statusIndexKey(status, queue));
   }
   read.zcard(TASK_INDEX_KEY).zcard(ID_INDEX_KEY).hlen(STATUS_OF_KEY);
-  for (const status of TASK_STATUSES) read.zcard(statusIndexKey(status));
+  for (const status of STATUSES) read.zcard(statusIndexKey(status));
   const values = ((await read.exec()) ?? []).map(([err, n]) => (err ? 0 : Number(n)));
   const sum = (from: number, n: number) => values.slice(from, from + n).reduce((a, b) => a + b, 0);
   const jobs: Record<string, number> = {};
   const perQueue: Record<string, readonly [number, number]> = {};
-  const jobCounts = BULLMQ_STATE_LISTS.length + BULLMQ_STATE_SETS.length;
-  const width = jobCounts + 1 + TASK_STATUSES.length;
+  const width = 8 + 1 + STATUSES.length;
   queues.forEach((queue, i) => {
     const at = i * width;
-    jobs[queue] = sum(at, jobCounts);
-    perQueue[queue] = [values[at + jobCounts] ?? 0, sum(at + jobCounts + 1, TASK_STATUSES.length)];
+    jobs[queue] = sum(at, 8);
+    perQueue[queue] = [values[at + 8] ?? 0, sum(at + 9, STATUSES.length)];
   });
   const at = queues.length * width;
   const overall = [
     values[at] ?? 0,
     values[at + 1] ?? 0,
     values[at + 2] ?? 0,
-    sum(at + 3, TASK_STATUSES.length),
+    sum(at + 3, STATUSES.length),
   ] as const;
   return { jobs, perQueue, overall };
 }

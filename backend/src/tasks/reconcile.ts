@@ -1,8 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { TaskEvent } from '../contract/index.ts';
 import {
-  BULLMQ_STATE_LISTS,
-  BULLMQ_STATE_SETS,
   EVENTS_MAX_LEN,
   formatTaskId,
   INDEX_PRUNE_AFTER_MS,
@@ -28,16 +26,19 @@ export interface RepairReport {
   readonly removed: number;
 }
 
+/** BullMQ's state lists and sorted sets of a queue: together they hold every job it has. */
+const LISTS = ['wait', 'paused', 'active'] as const;
+const SORTED_SETS = ['prioritized', 'delayed', 'completed', 'failed', 'waiting-children'] as const;
 /** Jobs read and repaired per script call: each call is short, Redis serves others between. */
 const CHUNK = 500;
 
 async function jobIdsOf(redis: Redis, queue: string): Promise<Set<string>> {
   const ids = new Set<string>();
   const base = queueKey(queue);
-  for (const name of [...BULLMQ_STATE_LISTS, ...BULLMQ_STATE_SETS]) {
+  for (const name of [...LISTS, ...SORTED_SETS]) {
     for (let start = 0; ; start += CHUNK * 4) {
       const stop = start + CHUNK * 4 - 1;
-      const page = (BULLMQ_STATE_LISTS as readonly string[]).includes(name)
+      const page = (LISTS as readonly string[]).includes(name)
         ? await redis.lrange(`${base}${name}`, start, stop)
         : await redis.zrange(`${base}${name}`, String(start), String(stop));
       for (const id of page) ids.add(id);
