@@ -2,7 +2,7 @@
 // that Tab reaches shows where the focus is.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from './browser.ts';
 import { seriousViolations, THEMES } from './page-tools.ts';

@@ -2,7 +2,7 @@
 // confirmed and progress shown; and edit-and-retry of a failed task with the new params run.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { BulkCreateResult, Task, TaskList, TaskLogs } from '@taskdock/backend/contract';
+import type { BulkCreateResult, Task, TaskList, TaskLogs } from '@taskdock/shared/contract';
 import type { Page } from 'playwright-core';
 import type { TestBrowser } from './browser.ts';
 import { screenshots, seriousViolations } from './page-tools.ts';

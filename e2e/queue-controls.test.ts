@@ -2,7 +2,7 @@
 // resume it and see them run; retry every failed task of one workflow, confirmed with its count.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { BulkCreateResult, QueueList, Task, TaskList } from '@taskdock/backend/contract';
+import type { BulkCreateResult, QueueList, Task, TaskList } from '@taskdock/shared/contract';
 import type { Page } from 'playwright-core';
 import type { TestBrowser } from './browser.ts';
 import { screenshots, seriousViolations } from './page-tools.ts';

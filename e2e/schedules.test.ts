@@ -2,7 +2,7 @@
 // and the last run, edit, pause, resume and delete (confirmed), and reach the tasks it made.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ScheduleList } from '@taskdock/backend/contract';
+import type { ScheduleList } from '@taskdock/shared/contract';
 import type { Page } from 'playwright-core';
 import type { TestBrowser } from './browser.ts';
 import { screenshots } from './page-tools.ts';

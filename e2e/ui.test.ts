@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from './browser.ts';
 import { screenshots } from './page-tools.ts';

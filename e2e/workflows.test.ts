@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 import type { Page } from 'playwright-core';
 import type { TestBrowser } from './browser.ts';
 import { screenshots, seriousViolations } from './page-tools.ts';

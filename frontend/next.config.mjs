@@ -9,8 +9,8 @@ const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
   images: { unoptimized: true },
-  // The API contract is TypeScript source in the backend workspace (types and a few constants).
-  transpilePackages: ['@taskdock/backend'],
+  // The API contract is TypeScript source in the shared workspace (types and a few constants).
+  transpilePackages: ['@taskdock/shared'],
 };
 
 export default nextConfig;

@@ -1,8 +1,8 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { StoreInfo } from '@taskdock/shared/contract';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { StoreInfo } from './contract/index.ts';
 import type { TaskEngine } from './engine/task-engine.ts';
 import { type HttpLimits, resolveHttpLimits } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';

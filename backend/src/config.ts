@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { MEMORY_MAX_TASKS, STORE_MODES, type StoreInfo } from './contract/index.ts';
+import { MEMORY_MAX_TASKS, STORE_MODES, type StoreInfo } from '@taskdock/shared/contract';
 import { loadServing, type Serving } from './serving.ts';
 
 export interface Config {

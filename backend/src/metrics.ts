@@ -1,5 +1,5 @@
+import { STORE_MODES, type Stats, type StoreInfo } from '@taskdock/shared/contract';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { STORE_MODES, type Stats, type StoreInfo } from './contract/index.ts';
 import type { TaskEngine } from './engine/task-engine.ts';
 import type { LeaseObserver } from './remote/lease-engine.ts';
 import type { FinishedTask } from './tasks/event-relay.ts';

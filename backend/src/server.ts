@@ -1,10 +1,10 @@
 // ENTRY: the API process. Config → store (Redis, or memory: no Redis client at all) → engine →
 // buildApp → listen; graceful close.
 import path from 'node:path';
+import { DURABLE_MODE_HINT } from '@taskdock/shared/contract';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { DURABLE_MODE_HINT } from './contract/index.ts';
 import { createMemoryEngine } from './engine/memory/memory-engine.ts';
 import { createRedisEngine } from './engine/redis-engine.ts';
 import type { TaskEngine } from './engine/task-engine.ts';

@@ -21,7 +21,7 @@ import type {
   UpsertSchedule,
   WorkerTokenList,
   WorkflowList,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import type { Connection } from './connection.ts';
 import { CliError, EXIT, START_HINT } from './exit-codes.ts';
 

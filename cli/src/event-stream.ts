@@ -1,5 +1,5 @@
-import type { TaskEvent } from '@taskdock/backend/contract';
 import { readSse } from '@taskdock/desktop/src/sse-reader.ts';
+import type { TaskEvent } from '@taskdock/shared/contract';
 import { type ApiClient, ApiError } from './api-client.ts';
 
 /** How long a dropped stream keeps trying to come back before the command gives up. */

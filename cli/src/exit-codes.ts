@@ -1,4 +1,4 @@
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 
 /** The exit codes scripts rely on (README "Command line"): one meaning each. */
 export const EXIT = {

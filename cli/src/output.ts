@@ -1,4 +1,4 @@
-import type { TaskStatus } from '@taskdock/backend/contract';
+import type { TaskStatus } from '@taskdock/shared/contract';
 import picocolors from 'picocolors';
 
 export const OUTPUT_MODES = ['text', 'json', 'jsonl'] as const;

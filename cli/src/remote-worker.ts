@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import type { Lease } from '@taskdock/backend/contract';
-import { LEASE_LIMITS } from '@taskdock/backend/contract';
+import type { Lease } from '@taskdock/shared/contract';
+import { LEASE_LIMITS } from '@taskdock/shared/contract';
 import { type ApiClient, ApiError } from './api-client.ts';
 import { paramEnv, runTaskCommand } from './task-command.ts';
 

@@ -1,4 +1,4 @@
-import type { Task, TaskEvent, TaskLogLine, TaskSummary } from '@taskdock/backend/contract';
+import type { Task, TaskEvent, TaskLogLine, TaskSummary } from '@taskdock/shared/contract';
 import { type Colors, colorStatus, fields, table } from './output.ts';
 
 const json = (value: unknown) => JSON.stringify(value);

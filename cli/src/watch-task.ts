@@ -3,7 +3,7 @@ import {
   type Task,
   type TaskEvent,
   type TaskLogLine,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import type { ApiClient } from './api-client.ts';
 import type { TaskEventStream } from './event-stream.ts';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import type { Task, TaskList } from '@taskdock/backend/contract';
 import { trackResources, waitFor } from '@taskdock/desktop/test/helpers/process.ts';
 import { api } from '@taskdock/desktop/test/helpers/stack.ts';
+import type { Task, TaskList } from '@taskdock/shared/contract';
 import {
   BIN,
   jsonLines,

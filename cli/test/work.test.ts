@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import type { Task } from '@taskdock/backend/contract';
 import { trackResources, waitFor } from '@taskdock/desktop/test/helpers/process.ts';
 import { api } from '@taskdock/desktop/test/helpers/stack.ts';
+import type { Task } from '@taskdock/shared/contract';
 import { type RunningApp, spawnTaskdock, startApp, taskdock } from './helpers/taskdock.ts';
 
 const resources = trackResources();

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { MEMORY_MAX_TASKS } from '@taskdock/backend/contract';
+import { MEMORY_MAX_TASKS } from '@taskdock/shared/contract';
 import { defaultDataDir } from './paths.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;

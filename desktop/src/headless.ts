@@ -2,7 +2,7 @@
 // Electron as Node; `npm run smoke:package` runs it with plain node). The same supervisor as the
 // desktop app, in a terminal: prints each startup step with its time, then the sign-in link;
 // SIGINT/SIGTERM stop it all.
-import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/backend/contract';
+import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/shared/contract';
 import { DesktopConfigError, loadDesktopConfig } from './config.ts';
 import { currentRunner, detectLayout } from './paths.ts';
 import { StartupError, type SupervisorEvent } from './supervisor/supervisor.ts';

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { StoreInfo } from '@taskdock/backend/contract';
+import type { StoreInfo } from '@taskdock/shared/contract';
 import { isAlive, processStartTime } from './supervisor/process-tree.ts';
 
 /** The process that wrote runtime.json; the file describes a live stack only while it runs. */

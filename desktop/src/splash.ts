@@ -1,4 +1,4 @@
-import type { ServiceInfo } from '@taskdock/backend/contract';
+import type { ServiceInfo } from '@taskdock/shared/contract';
 import type { SupervisorEvent } from './supervisor/supervisor.ts';
 
 /** One row of the splash screen. */

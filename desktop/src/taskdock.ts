@@ -1,4 +1,4 @@
-import type { ServiceName, StoreInfo } from '@taskdock/backend/contract';
+import type { ServiceName, StoreInfo } from '@taskdock/shared/contract';
 import { readLastBackendPort, saveBackendPort } from './backend-port.ts';
 import type { DesktopConfig } from './config.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';

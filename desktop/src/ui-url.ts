@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { SIGN_IN_QUERY_PARAM, signInMessage } from '@taskdock/backend/contract';
+import { SIGN_IN_QUERY_PARAM, signInMessage } from '@taskdock/shared/contract';
 
 /**
  * The one-time sign-in link (docs/desktop.md), built in this one place: `<apiUrl>/?login=<nonce>.<sig>`

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { ServiceList, ServiceLogList, ServiceName } from '@taskdock/backend/contract';
+import type { ServiceList, ServiceLogList, ServiceName } from '@taskdock/shared/contract';
 import { isAlive } from '../src/supervisor/process-tree.ts';
 import type { SupervisorEvent } from '../src/supervisor/supervisor.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';

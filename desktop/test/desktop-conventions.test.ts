@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ServiceInfo, TaskEvent } from '@taskdock/backend/contract';
+import type { ServiceInfo, TaskEvent } from '@taskdock/shared/contract';
 import { loadDesktopConfig } from '../src/config.ts';
 import { autoUpdateOff, scheduleUpdateChecks } from '../src/shell/auto-update.ts';
 import { TASK_PAGE_PATH, taskIdOfPage, taskPageSignIn } from '../src/shell/task-page.ts';

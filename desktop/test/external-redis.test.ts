@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { ServiceList } from '@taskdock/backend/contract';
+import type { ServiceList } from '@taskdock/shared/contract';
 import { freePort } from '../src/supervisor/ports.ts';
 import { redisPing } from '../src/supervisor/redis-client.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';

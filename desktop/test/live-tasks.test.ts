@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 import type { RuntimeInfo } from '../src/runtime-file.ts';
 import { followLiveTasks, type LiveTasks } from '../src/shell/live-tasks.ts';
 import { taskPageSignIn } from '../src/shell/task-page.ts';

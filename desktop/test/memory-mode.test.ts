@@ -10,7 +10,7 @@ import type {
   ServiceList,
   Task,
   TaskLogs,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import type { RuntimeInfo } from '../src/runtime-file.ts';
 import { freePort } from '../src/supervisor/ports.ts';
 import { isAlive } from '../src/supervisor/process-tree.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 import type { RuntimeInfo } from '../src/runtime-file.ts';
 import type { Taskdock } from '../src/taskdock.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';

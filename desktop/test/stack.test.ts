@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ServiceList, ServiceLogLine, ServiceLogList } from '@taskdock/backend/contract';
+import type { ServiceList, ServiceLogLine, ServiceLogList } from '@taskdock/shared/contract';
 import type { RuntimeInfo } from '../src/runtime-file.ts';
 import { isAlive } from '../src/supervisor/process-tree.ts';
 import { redisCommand } from '../src/supervisor/redis-client.ts';

@@ -1,6 +1,6 @@
 'use client';
 
-import type { BulkAction, BulkActionResult, BulkFilter } from '@taskdock/backend/contract';
+import type { BulkAction, BulkActionResult, BulkFilter } from '@taskdock/shared/contract';
 import { useState } from 'react';
 import { errorMessage } from '@/lib/api-client';
 import { bulkVerb, countBulk, runBulkToEnd } from '@/lib/bulk-actions';

@@ -6,7 +6,7 @@ import {
   TASK_STATUSES,
   type WorkerInfo,
   type WorkflowInfo,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import Link from 'next/link';
 import { useEffect } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';

@@ -1,6 +1,6 @@
 'use client';
 
-import type { Task, WorkflowInfo } from '@taskdock/backend/contract';
+import type { Task, WorkflowInfo } from '@taskdock/shared/contract';
 import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
 import {

@@ -1,6 +1,6 @@
 'use client';
 
-import type { TaskEvent } from '@taskdock/backend/contract';
+import type { TaskEvent } from '@taskdock/shared/contract';
 import {
   createContext,
   type ReactNode,

@@ -7,7 +7,7 @@ import {
   type ServiceLogLevel,
   type ServiceLogLine,
   type ServiceLogSource,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';

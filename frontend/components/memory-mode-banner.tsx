@@ -1,6 +1,6 @@
 'use client';
 
-import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/backend/contract';
+import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/shared/contract';
 import { useEffect, useState } from 'react';
 import { api } from '@/lib/api-client';
 import { Callout } from './ui/callout';

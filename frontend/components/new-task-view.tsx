@@ -5,7 +5,7 @@ import {
   TASK_LIMITS,
   type Task,
   type WorkflowInfo,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';

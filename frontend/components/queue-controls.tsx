@@ -1,6 +1,6 @@
 'use client';
 
-import type { QueueState, Stats, WorkflowInfo } from '@taskdock/backend/contract';
+import type { QueueState, Stats, WorkflowInfo } from '@taskdock/shared/contract';
 import Link from 'next/link';
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';

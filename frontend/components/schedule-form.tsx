@@ -6,7 +6,7 @@ import {
   type Schedule,
   type UpsertSchedule,
   type WorkflowInfo,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, api, errorMessage } from '@/lib/api-client';
 import {

@@ -1,6 +1,6 @@
 'use client';
 
-import type { Schedule } from '@taskdock/backend/contract';
+import type { Schedule } from '@taskdock/shared/contract';
 import Link from 'next/link';
 import { useEffect, useRef, useState } from 'react';
 import { api, errorMessage } from '@/lib/api-client';

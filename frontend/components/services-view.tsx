@@ -1,6 +1,6 @@
 'use client';
 
-import type { ServiceInfo, ServiceLogLine } from '@taskdock/backend/contract';
+import type { ServiceInfo, ServiceLogLine } from '@taskdock/shared/contract';
 import Link from 'next/link';
 import { useEffect, useMemo } from 'react';
 import { api, errorMessage } from '@/lib/api-client';

@@ -1,6 +1,6 @@
 'use client';
 
-import { SIGN_IN_FAILED_PARAM } from '@taskdock/backend/contract';
+import { SIGN_IN_FAILED_PARAM } from '@taskdock/shared/contract';
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, errorMessage, onUnauthorized } from '@/lib/api-client';
 import { SignedOut } from './signed-out';

@@ -1,4 +1,4 @@
-import type { ServiceStatus, TaskStatus } from '@taskdock/backend/contract';
+import type { ServiceStatus, TaskStatus } from '@taskdock/shared/contract';
 import { Badge, type Tone } from './ui/badge';
 
 export const TASK_STATUS_TONE: Record<TaskStatus, Tone> = {

@@ -1,6 +1,6 @@
 'use client';
 
-import type { AttemptOutcome, TaskAttempt } from '@taskdock/backend/contract';
+import type { AttemptOutcome, TaskAttempt } from '@taskdock/shared/contract';
 import { formatDateTime, formatDuration } from '@/lib/format';
 import { Badge, type Tone } from './ui/badge';
 

@@ -1,6 +1,6 @@
 'use client';
 
-import type { Task, TaskEvent, TaskLogLine } from '@taskdock/backend/contract';
+import type { Task, TaskEvent, TaskLogLine } from '@taskdock/shared/contract';
 import Link from 'next/link';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useState } from 'react';

@@ -1,6 +1,6 @@
 'use client';
 
-import { TASK_STATUSES, type TaskStatus, type TaskSummary } from '@taskdock/backend/contract';
+import { TASK_STATUSES, type TaskStatus, type TaskSummary } from '@taskdock/shared/contract';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState } from 'react';

@@ -1,6 +1,6 @@
 'use client';
 
-import type { TaskLogLine } from '@taskdock/backend/contract';
+import type { TaskLogLine } from '@taskdock/shared/contract';
 import { Fragment, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatClock } from '@/lib/format';
 import { Button } from './ui/button';

@@ -1,4 +1,4 @@
-import type { WorkerInfo } from '@taskdock/backend/contract';
+import type { WorkerInfo } from '@taskdock/shared/contract';
 import { RelativeTime } from './relative-time';
 import { Badge } from './ui/badge';
 import { ServerIcon } from './ui/icons';

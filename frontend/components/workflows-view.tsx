@@ -4,7 +4,7 @@ import {
   describeWorkflowLoadError,
   type Stats,
   type WorkflowInfo,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import { useEffect } from 'react';
 import { api, errorMessage } from '@/lib/api-client';
 import { describeType, fieldHint, formFields, type JsonSchema } from '@/lib/json-schema';

@@ -28,7 +28,7 @@ import type {
   TaskLogs,
   UpsertSchedule,
   WorkflowList,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 
 /** A failed call: HTTP status plus the API's `{ error: { code, message, details } }`. */
 export class ApiError extends Error {

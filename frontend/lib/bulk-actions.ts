@@ -4,7 +4,7 @@ import type {
   BulkFailure,
   BulkFilter,
   RemoveFinishedResult,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import { api } from './api-client';
 
 export interface BulkProgress {

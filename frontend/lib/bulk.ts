@@ -1,4 +1,4 @@
-import type { Task } from '@taskdock/backend/contract';
+import type { Task } from '@taskdock/shared/contract';
 import { ApiError } from './api-client';
 
 export interface BulkResult {

@@ -3,7 +3,7 @@ import {
   type TaskEvent,
   type TaskStatus,
   type TaskSummary,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 
 export const isFinal = (status: TaskStatus) => FINAL_STATUSES.includes(status);
 export const canCancel = (task: Pick<TaskSummary, 'status'>) => !isFinal(task.status);

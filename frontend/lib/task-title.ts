@@ -1,4 +1,4 @@
-import type { TaskSummary } from '@taskdock/backend/contract';
+import type { TaskSummary } from '@taskdock/shared/contract';
 import { formatDuration, shortId } from './format';
 
 /** A schedule's tasks have job ids `repeat:<schedule>:<run time in ms>` (BullMQ job schedulers). */

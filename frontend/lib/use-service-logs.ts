@@ -1,6 +1,6 @@
 'use client';
 
-import type { ServiceLogLine, ServiceLogQuery } from '@taskdock/backend/contract';
+import type { ServiceLogLine, ServiceLogQuery } from '@taskdock/shared/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, notifyUnauthorized, streams } from './api-client';
 import { openStream, type StreamState } from './sse';

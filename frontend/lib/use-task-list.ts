@@ -1,6 +1,6 @@
 'use client';
 
-import type { ListTasksQuery, TaskEvent, TaskSummary } from '@taskdock/backend/contract';
+import type { ListTasksQuery, TaskEvent, TaskSummary } from '@taskdock/shared/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from './api-client';
 import { applyTaskEvent } from './task-events';

@@ -1,6 +1,6 @@
 'use client';
 
-import type { TaskEvent } from '@taskdock/backend/contract';
+import type { TaskEvent } from '@taskdock/shared/contract';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { MinuteBucket } from '@/components/throughput-chart';
 import { api } from './api-client';

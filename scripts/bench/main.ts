@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Stats } from '../../backend/src/contract/index.ts';
+import type { Stats } from '@taskdock/shared/contract';
 import { freePort } from '../../desktop/src/supervisor/ports.ts';
 import {
   type Api,

@@ -3,10 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Task, TaskEvent } from '@taskdock/shared/contract';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Task, TaskEvent } from '../../backend/src/contract/index.ts';
 import { createQueue } from '../../backend/src/tasks/queues.ts';
 import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
 

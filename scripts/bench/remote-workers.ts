@@ -1,6 +1,6 @@
 // The remote-workers section of the bench: one remote worker speaking the HTTP lease protocol
 // (docs/remote-workers.md) to the bench's backend.
-import type { LeaseList } from '../../backend/src/contract/index.ts';
+import type { LeaseList } from '@taskdock/shared/contract';
 import type { Api } from './measures.ts';
 import { percentile, round } from './processes.ts';
 

@@ -6,7 +6,7 @@ import {
   type BulkFailure,
   FINAL_STATUSES,
   type TaskSummary,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { ConflictError, EngineError, NotFoundError } from './errors.ts';
 import type { TaskEngine } from './task-engine.ts';
 

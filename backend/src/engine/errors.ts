@@ -1,4 +1,4 @@
-import { describeFieldErrors, type FieldError } from '../contract/index.ts';
+import { describeFieldErrors, type FieldError } from '@taskdock/shared/contract';
 
 /**
  * What the engine throws when a request cannot be done. It knows nothing of HTTP: the API maps

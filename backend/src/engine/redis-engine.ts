@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import type {
   BulkAction,
   BulkActionRequest,
@@ -7,7 +5,9 @@ import type {
   CreateTask,
   ListTasksQuery,
   UpsertSchedule,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { previewCronSchedule } from '../tasks/cron-check.ts';
 import { retryWithParams } from '../tasks/edit-retry.ts';
 import { EventHub } from '../tasks/event-hub.ts';

@@ -16,7 +16,7 @@ import type {
   UpsertSchedule,
   WorkerInfo,
   WorkflowInfo,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 export interface CreateOutcome {
   readonly task: Task;

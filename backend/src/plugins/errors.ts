@@ -1,12 +1,12 @@
 import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   describeFieldErrors,
   type ErrorBody,
   type FieldError,
   patternMessage,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CapacityError,
   ConflictError,

@@ -1,4 +1,4 @@
-import type { FieldError } from '../contract/index.ts';
+import type { FieldError } from '@taskdock/shared/contract';
 
 /**
  * An answer the HTTP edge gives on its own (sign-in, request guard, body limits, a missing

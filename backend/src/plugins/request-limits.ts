@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
+import { type FieldError, pointerSegment } from '@taskdock/shared/contract';
 import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
-import { type FieldError, pointerSegment } from '../contract/index.ts';
 import type { HttpLimits } from '../http-limits.ts';
 import { createClientErrorHandler, createFrameworkErrorHandler } from './errors.ts';
 import { HttpError } from './http-error.ts';

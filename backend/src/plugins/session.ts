@@ -2,14 +2,14 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import cookie from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ErrorBody,
   SessionInfo,
   SIGN_IN_FAILED_PARAM,
   SIGN_IN_QUERY_PARAM,
   signInMessage,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.ts';
 import { isLoopbackHost } from './security.ts';
 import type { SessionStore } from './session-store.ts';

@@ -14,7 +14,7 @@ import type {
   RemoteWorkflow,
   Task,
   WorkerToken,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 /** Who calls: the main token (or a browser session) may do anything, a worker token its globs. */
 export interface LeaseCaller {

@@ -1,8 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Job, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
 import {
   type CommTask,
   type CommUpdate,
@@ -17,7 +13,11 @@ import {
   type LeaseRequest,
   type ReleaseLease,
   type Task,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import { Job, UnrecoverableError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import {
   ConflictError,
   ForbiddenError,

@@ -1,5 +1,5 @@
+import type { WorkerInfo } from '@taskdock/shared/contract';
 import type { Redis } from 'ioredis';
-import type { WorkerInfo } from '../contract/index.ts';
 import { InvalidInputError } from '../engine/errors.ts';
 import { remoteWorkerLeasesKey, workerKey } from '../tasks/keys.ts';
 import { writeHeartbeat } from '../tasks/worker-registry.ts';

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
+import type { DeclareWorkflow, RemoteWorkflow } from '@taskdock/shared/contract';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DeclareWorkflow, RemoteWorkflow } from '../contract/index.ts';
 import { ConflictError, InvalidInputError, NotFoundError } from '../engine/errors.ts';
 import { REMOTE_CHANGED_CHANNEL, REMOTE_QUEUES_KEY, REMOTE_WORKFLOWS_KEY } from '../tasks/keys.ts';
 import { createWorkflowRegistry, type WorkflowRegistry } from '../workflows/registry.ts';

@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import {
   type CreatedWorkerToken,
   type CreateWorkerToken,
   WORKER_TOKEN_LIMITS,
   type WorkerToken,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../engine/errors.ts';
 import { WORKER_TOKENS_KEY, workerTokenHashKey } from '../tasks/keys.ts';
 import type { WorkerTokenIdentity } from './lease-engine.ts';

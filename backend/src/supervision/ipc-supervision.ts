@@ -4,7 +4,7 @@ import type {
   ServiceLogLine,
   ServiceLogQuery,
   SupervisorMessage,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 /** What the backend knows about the supervisor that runs it (services and their logs). */
 export interface SupervisionSource {

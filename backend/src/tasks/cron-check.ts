@@ -1,5 +1,5 @@
+import { type FieldError, SCHEDULE_NEXT_RUNS } from '@taskdock/shared/contract';
 import { defaultRepeatStrategy } from 'bullmq';
-import { type FieldError, SCHEDULE_NEXT_RUNS } from '../contract/index.ts';
 import { InvalidInputError } from '../engine/errors.ts';
 
 /**

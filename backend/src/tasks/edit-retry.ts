@@ -1,6 +1,6 @@
+import type { Task, TaskLogLine } from '@taskdock/shared/contract';
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Task, TaskLogLine } from '../contract/index.ts';
 import { ConflictError, taskNotFound } from '../engine/errors.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { parseTaskId, queueKey } from './keys.ts';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import {
   type AttemptOutcome,
   isWorkflowName,
   type TaskEvent,
   type TaskEventType,
   type TaskStatus,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import {
   CANCELLED_REASON,
   EVENTS_MAX_LEN,

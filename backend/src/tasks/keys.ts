@@ -1,4 +1,4 @@
-import { isTaskId } from '../contract/index.ts';
+import { isTaskId } from '@taskdock/shared/contract';
 
 /** BullMQ prefix of every Taskdock queue; Bull Board and other BullMQ clients use the same one. */
 export const PREFIX = 'taskdock';

@@ -1,5 +1,5 @@
+import { compareEventIds } from '@taskdock/shared/contract';
 import type { Redis } from 'ioredis';
-import { compareEventIds } from '../contract/index.ts';
 import {
   ID_INDEX_KEY,
   queueKey,

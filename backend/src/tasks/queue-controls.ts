@@ -1,6 +1,10 @@
+import {
+  QUEUE_LIMITS,
+  type QueueState,
+  type RemoveFinishedResult,
+} from '@taskdock/shared/contract';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_LIMITS, type QueueState, type RemoveFinishedResult } from '../contract/index.ts';
 import { NotFoundError } from '../engine/errors.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { cleanFinished, FINISHED_STATES } from './finished-cleanup.ts';

@@ -1,5 +1,5 @@
+import type { TaskEvent } from '@taskdock/shared/contract';
 import type { Redis } from 'ioredis';
-import type { TaskEvent } from '../contract/index.ts';
 import {
   EVENTS_MAX_LEN,
   formatTaskId,

@@ -1,5 +1,5 @@
+import { type ByStatus, type Stats, TASK_STATUSES } from '@taskdock/shared/contract';
 import type { Redis } from 'ioredis';
-import { type ByStatus, type Stats, TASK_STATUSES } from '../contract/index.ts';
 import {
   QUEUES_KEY,
   queueMetaKey,

@@ -5,7 +5,7 @@ import type {
   TaskProgress,
   TaskStatus,
   TaskSummary,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { CANCELLED_REASON, formatTaskId } from './keys.ts';
 
 /** What Taskdock keeps beside `job.data` (in the job's opts), so the data stays the params. */

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   type CreateTask,
   FINAL_STATUSES,
@@ -11,7 +9,9 @@ import {
   type TaskLogLine,
   type TaskSummary,
   type UpsertSchedule,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import { Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { ConflictError, InvalidInputError, NotFoundError, taskNotFound } from '../engine/errors.ts';
 import type { CreateOutcome } from '../engine/task-engine.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';

@@ -4,7 +4,7 @@ import {
   type FieldError,
   TASK_LIMITS,
   type UpsertSchedule,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { InvalidInputError } from '../engine/errors.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { checkCronSchedule } from './cron-check.ts';

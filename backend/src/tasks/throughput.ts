@@ -1,4 +1,4 @@
-import type { Stats } from '../contract/index.ts';
+import type { Stats } from '@taskdock/shared/contract';
 import { THROUGHPUT_BUCKET_MS } from './keys.ts';
 
 const WINDOWS = { last1m: 60_000, last5m: 300_000, last15m: 900_000 } as const;

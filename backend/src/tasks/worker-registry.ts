@@ -1,5 +1,5 @@
+import type { WorkerInfo } from '@taskdock/shared/contract';
 import type { Redis } from 'ioredis';
-import type { WorkerInfo } from '../contract/index.ts';
 import { WORKERS_KEY, workerKey } from './keys.ts';
 
 /** Heartbeats: each live worker keeps a key that expires unless renewed. */

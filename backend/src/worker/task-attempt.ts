@@ -1,4 +1,4 @@
-import type { TaskProgress } from '../contract/index.ts';
+import type { TaskProgress } from '@taskdock/shared/contract';
 import {
   type LogStream,
   type OutputLimits,

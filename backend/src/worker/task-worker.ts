@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import type { WorkerInfo } from '@taskdock/shared/contract';
 import {
   DelayedError,
   type Job,
@@ -11,7 +12,6 @@ import {
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { WorkerInfo } from '../contract/index.ts';
 import { cleanFinished, FINISHED_STATES } from '../tasks/finished-cleanup.ts';
 import {
   CANCEL_CHANNEL,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { type FieldError, TASK_LIMITS, WorkflowName } from '../contract/index.ts';
+import { type FieldError, TASK_LIMITS, WorkflowName } from '@taskdock/shared/contract';
 import { runCommand } from './command-run.ts';
 import { Tail } from './output-lines.ts';
 import { SHELL_LIMITS } from './shell-params.ts';

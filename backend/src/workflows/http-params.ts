@@ -1,6 +1,6 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { type Static, Type } from '@sinclair/typebox';
-import { type FieldError, pointerSegment } from '../contract/index.ts';
+import { type FieldError, pointerSegment } from '@taskdock/shared/contract';
 
 export const HTTP_LIMITS = {
   urlChars: 8192,

@@ -1,4 +1,3 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import {
   type FieldError,
   isWorkflowName,
@@ -6,7 +5,8 @@ import {
   WORKFLOW_NAME_PATTERN,
   type WorkflowLoadError,
   type WorkflowSource,
-} from '../contract/index.ts';
+} from '@taskdock/shared/contract';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { httpWorkflow } from './http.ts';
 import { createShellWorkflow, type ShellOptions } from './shell.ts';
 import { sleepWorkflow } from './sleep.ts';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { type FieldError, pointerSegment } from '../contract/index.ts';
+import { type FieldError, pointerSegment } from '@taskdock/shared/contract';
 
 /**
  * Bounds of a `shell` task's params. Linux refuses any one argument or variable over 128 KiB

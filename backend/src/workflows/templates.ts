@@ -1,4 +1,4 @@
-import type { FieldError } from '../contract/index.ts';
+import type { FieldError } from '@taskdock/shared/contract';
 
 /** `{{params.size}}`, spaces allowed inside the braces. */
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type TSchema, Type } from '@sinclair/typebox';
+import { type FieldError, type WorkflowLoadError, WorkflowName } from '@taskdock/shared/contract';
 import { Ajv, type ErrorObject } from 'ajv';
-import { type FieldError, type WorkflowLoadError, WorkflowName } from '../contract/index.ts';
 import {
   checkDefinitionTemplates,
   createDeclarativeWorkflow,

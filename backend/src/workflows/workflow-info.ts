@@ -1,4 +1,4 @@
-import type { WorkflowInfo } from '../contract/index.ts';
+import type { WorkflowInfo } from '@taskdock/shared/contract';
 import type { WorkflowRegistry } from './registry.ts';
 
 export interface WorkflowStates {

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { describeWorkflowLoadError } from '@taskdock/shared/contract';
 import type { Logger } from 'pino';
-import { describeWorkflowLoadError } from '../contract/index.ts';
 import type { WorkflowRegistry } from './registry.ts';
 import type { Workflow } from './workflow.ts';
 import {

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { FieldError } from '../contract/index.ts';
+import type { FieldError } from '@taskdock/shared/contract';
 
 export type LogStream = 'stdout' | 'stderr' | 'system';
 

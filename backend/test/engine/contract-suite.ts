@@ -12,7 +12,7 @@ import {
   isEventId,
   type Task,
   type TaskEvent,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/engine/errors.ts';
 import type { StreamEvent, TaskEngine } from '../../src/engine/task-engine.ts';
 import { type ProbeServer, startProbeServer } from '../helpers/probe-server.ts';

@@ -1,9 +1,9 @@
+import type { Task } from '@taskdock/shared/contract';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { Task } from '../../src/contract/index.ts';
 import { createRedisEngine, type RedisEngineOptions } from '../../src/engine/redis-engine.ts';
 import type { TaskEngine } from '../../src/engine/task-engine.ts';
 import { createMetrics } from '../../src/metrics.ts';

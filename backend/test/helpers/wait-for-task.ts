@@ -1,4 +1,4 @@
-import { FINAL_STATUSES, type Task } from '../../src/contract/index.ts';
+import { FINAL_STATUSES, type Task } from '@taskdock/shared/contract';
 import type { TaskEngine } from '../../src/engine/task-engine.ts';
 
 /** Polls the task until `until` holds (default: a final status); fails after `timeoutMs`. */

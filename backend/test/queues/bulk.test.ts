@@ -6,7 +6,7 @@ import {
   type BulkFilter,
   type CreateTask,
   type TaskSummary,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
 // No worker: every task stays queued (or scheduled) until a bulk action changes it.

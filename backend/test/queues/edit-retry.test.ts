@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import type { Task, TaskLogs } from '../../src/contract/index.ts';
+import type { Task, TaskLogs } from '@taskdock/shared/contract';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 

@@ -9,7 +9,7 @@ import type {
   Stats,
   Task,
   WorkflowList,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
 import { type ProbeServer, startProbeServer } from '../helpers/probe-server.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { CommFetchAnswer, CommUpdateAnswer } from '../../src/contract/index.ts';
+import type { CommFetchAnswer, CommUpdateAnswer } from '@taskdock/shared/contract';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createTask, declare, workerToken } from './remote-helpers.ts';
 

@@ -7,7 +7,7 @@ import type {
   Task,
   TaskLogs,
   WorkflowList,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
 import { connectSse } from '../helpers/sse-client.ts';
 import { startStack, TEST_TOKEN, type TestStack } from '../helpers/stack.ts';
 import { createTask, declare, lease, leaseCall, waitUntil, workerToken } from './remote-helpers.ts';

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Task, TaskLogs } from '../../src/contract/index.ts';
+import type { Task, TaskLogs } from '@taskdock/shared/contract';
 import { isRunning, waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createTask, workerToken } from './remote-helpers.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Lease, LeaseList, Task } from '../../src/contract/index.ts';
+import type { Lease, LeaseList, Task } from '@taskdock/shared/contract';
 import type { TestStack } from '../helpers/stack.ts';
 
 /** A remote workflow whose params are `{ n: integer }`. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Task, TaskList } from '../../src/contract/index.ts';
+import type { Task, TaskList } from '@taskdock/shared/contract';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
 describe('tasks API', () => {

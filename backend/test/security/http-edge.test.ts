@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
 import {
   type ServiceLogLine,
   type ServiceLogQuery,
   serviceLogMatches,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
 import {
   DEFAULT_HTTP_LIMITS,
   HEADERS_TIMEOUT_MS,

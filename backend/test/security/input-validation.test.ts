@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { InjectOptions } from 'fastify';
 import {
   BulkCreateTasks,
   type FieldError,
@@ -15,7 +14,8 @@ import {
   type TaskList,
   UpsertSchedule,
   WORKFLOW_NAME_MAX_LENGTH,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { InjectOptions } from 'fastify';
 import { SCHEDULES_KEY, TASK_INDEX_KEY } from '../../src/tasks/keys.ts';
 import { createQueue } from '../../src/tasks/queues.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LightMyRequestResponse } from 'fastify';
 import {
   BULLMQ_QUEUE_KEYS,
   isTaskId,
@@ -8,7 +7,8 @@ import {
   TASKDOCK_KEY_NAMESPACES,
   type Task,
   type TaskList,
-} from '../../src/contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { LightMyRequestResponse } from 'fastify';
 import { createSessionManager } from '../../src/plugins/session.ts';
 import { createRedisSessionStore } from '../../src/plugins/session-store.ts';
 import {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { after, before, test } from 'node:test';
-import type { Task, TaskList, TaskLogs } from '../../src/contract/index.ts';
+import type { Task, TaskList, TaskLogs } from '@taskdock/shared/contract';
 import { CUT_MARKER } from '../../src/workflows/output-lines.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';

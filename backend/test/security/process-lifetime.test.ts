@@ -5,7 +5,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '../../src/contract/index.ts';
+import type { Task } from '@taskdock/shared/contract';
 import { processGroupsKey } from '../../src/tasks/keys.ts';
 import type { ProcessGroupRecord } from '../../src/worker/process-groups.ts';
 import { pidSpaceId, processStartTime } from '../../src/worker/process-identity.ts';

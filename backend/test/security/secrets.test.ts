@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Task } from '../../src/contract/index.ts';
+import type { Task } from '@taskdock/shared/contract';
 import { createQueue } from '../../src/tasks/queues.ts';
 import { startRedisServer, type TestRedis } from '../helpers/redis-server.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Task, TaskAttempt } from '../../src/contract/index.ts';
+import type { Task, TaskAttempt } from '@taskdock/shared/contract';
 import { toTaskSummary } from '../../src/tasks/task-mapper.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { Stats, Task, TaskList } from '@taskdock/shared/contract';
 import { Queue } from 'bullmq';
 import { Queue as QueueV5 } from 'bullmq5';
-import type { Stats, Task, TaskList } from '../../src/contract/index.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
 // Taskdock's queues stay plain BullMQ queues: a BullMQ 6 producer (our version), a BullMQ 5

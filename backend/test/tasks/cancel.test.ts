@@ -2,7 +2,7 @@
 // What cancel does on every engine is in the engine contract (backend/test/engine/).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { CreateTask } from '../../src/contract/index.ts';
+import type { CreateTask } from '@taskdock/shared/contract';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 
 describe('cancel (Redis only)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { CreateTask, Stats, TaskList } from '@taskdock/shared/contract';
 import { Queue } from 'bullmq';
-import type { CreateTask, Stats, TaskList } from '../../src/contract/index.ts';
 import { waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 

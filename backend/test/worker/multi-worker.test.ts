@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import type { Task } from '../../src/contract/index.ts';
+import type { Task } from '@taskdock/shared/contract';
 import { type ProbeServer, startProbeServer } from '../helpers/probe-server.ts';
 import { isRunning, waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';

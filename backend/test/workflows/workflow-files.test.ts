@@ -4,8 +4,8 @@ import { mkdtemp, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Task, WorkflowInfo } from '@taskdock/shared/contract';
 import { pino } from 'pino';
-import type { Task, WorkflowInfo } from '../../src/contract/index.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';
 import { pickEnv, SHELL_ENV_KEYS } from '../../src/workflows/shell.ts';
 import {

@@ -5,7 +5,7 @@ import {
   type Task,
   type TaskStatus,
   type TaskSummary,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import { type ApiClient, ApiError } from '../api-client.ts';
 import type { Session } from '../cli-context.ts';
 import { CliError, EXIT } from '../exit-codes.ts';

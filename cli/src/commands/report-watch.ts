@@ -1,4 +1,4 @@
-import type { Task, TaskLogLine } from '@taskdock/backend/contract';
+import type { Task, TaskLogLine } from '@taskdock/shared/contract';
 import type { ApiClient } from '../api-client.ts';
 import type { Session } from '../cli-context.ts';
 import type { TaskEventStream } from '../event-stream.ts';

@@ -1,4 +1,4 @@
-import { FINAL_STATUSES } from '@taskdock/backend/contract';
+import { FINAL_STATUSES } from '@taskdock/shared/contract';
 import { type Command, Option } from 'commander';
 import { action, type CliContext } from '../cli-context.ts';
 import { openTaskEvents } from '../event-stream.ts';

@@ -1,4 +1,4 @@
-import { TASK_STATUSES } from '@taskdock/backend/contract';
+import { TASK_STATUSES } from '@taskdock/shared/contract';
 import type { Command } from 'commander';
 import { action, type CliContext } from '../cli-context.ts';
 import { EXIT } from '../exit-codes.ts';

@@ -1,4 +1,4 @@
-import { TASK_STATUSES, type TaskStatus } from '@taskdock/backend/contract';
+import { TASK_STATUSES, type TaskStatus } from '@taskdock/shared/contract';
 import { type Command, Option } from 'commander';
 import { action, type CliContext, type Session } from '../cli-context.ts';
 import { openTaskEvents } from '../event-stream.ts';

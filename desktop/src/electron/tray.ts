@@ -1,4 +1,4 @@
-import type { ServiceInfo } from '@taskdock/backend/contract';
+import type { ServiceInfo } from '@taskdock/shared/contract';
 import { app, Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import type { RunningBadge } from '../shell/running-count.ts';
 import {

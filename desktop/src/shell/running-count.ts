@@ -1,4 +1,4 @@
-import type { Stats, TaskEvent } from '@taskdock/backend/contract';
+import type { Stats, TaskEvent } from '@taskdock/shared/contract';
 
 /** Where the count shows: the tray's tooltip and title, the dock badge on macOS. */
 export interface RunningBadge {

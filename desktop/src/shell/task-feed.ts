@@ -1,4 +1,4 @@
-import type { TaskEvent } from '@taskdock/backend/contract';
+import type { TaskEvent } from '@taskdock/shared/contract';
 import { readSse } from '../sse-reader.ts';
 
 export interface TaskFeedOptions {

@@ -1,4 +1,4 @@
-import type { ServiceInfo } from '@taskdock/backend/contract';
+import type { ServiceInfo } from '@taskdock/shared/contract';
 import type { TrayState } from '../tray-icon.ts';
 
 /** The OS's "open at login" setting for this app (electron/login-items.ts). */

@@ -1,4 +1,4 @@
-import type { TaskEvent } from '@taskdock/backend/contract';
+import type { TaskEvent } from '@taskdock/shared/contract';
 
 /** An OS notification (electron/notifier.ts); `onClick` runs when the user clicks it. */
 export interface Notifier {

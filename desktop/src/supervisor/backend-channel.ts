@@ -4,7 +4,7 @@ import type {
   ServiceInfo,
   ServiceLogLine,
   SupervisorMessage,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import type { LogStore } from './logs.ts';
 
 export interface SupervisionState {

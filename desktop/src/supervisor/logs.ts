@@ -8,7 +8,7 @@ import {
   type ServiceLogQuery,
   type ServiceLogSource,
   serviceLogMatches,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 
 export type LogStream = ServiceLogLine['stream'];
 

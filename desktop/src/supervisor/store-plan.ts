@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { StoreInfo } from '@taskdock/backend/contract';
+import type { StoreInfo } from '@taskdock/shared/contract';
 import type { StoreSetting } from '../config.ts';
 import { RedisBinaryMissingError, type RedisLookup, resolveRedisServer } from '../paths.ts';
 import { StartupError } from './supervisor.ts';

@@ -6,7 +6,7 @@ import {
   type ServiceLogLine,
   type ServiceName,
   type ServiceStatus,
-} from '@taskdock/backend/contract';
+} from '@taskdock/shared/contract';
 import type { LogStore } from './logs.ts';
 import { descendants, isAlive, killTree } from './process-tree.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import type { ServiceName } from '@taskdock/backend/contract';
+import type { ServiceName } from '@taskdock/shared/contract';
 import { LogStore } from '../../src/supervisor/logs.ts';
 import { isAlive } from '../../src/supervisor/process-tree.ts';
 import {

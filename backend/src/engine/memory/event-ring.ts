@@ -1,4 +1,4 @@
-import { compareEventIds, type TaskEvent } from '../../contract/index.ts';
+import { compareEventIds, type TaskEvent } from '@taskdock/shared/contract';
 import type { EventListener, StreamEvent, TaskEventFeed } from '../task-engine.ts';
 
 /**

@@ -1,5 +1,3 @@
-import type { Logger } from 'pino';
-import { loadConfig } from '../../config.ts';
 import {
   type BulkAction,
   type BulkActionRequest,
@@ -9,7 +7,9 @@ import {
   QUEUE_LIMITS,
   type QueueState,
   type UpsertSchedule,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { Logger } from 'pino';
+import { loadConfig } from '../../config.ts';
 import { previewCronSchedule } from '../../tasks/cron-check.ts';
 import type { FinishedTask } from '../../tasks/event-relay.ts';
 import { EVENTS_MAX_LEN, parseTaskId } from '../../tasks/keys.ts';

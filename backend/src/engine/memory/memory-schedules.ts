@@ -1,4 +1,4 @@
-import type { Schedule, UpsertSchedule } from '../../contract/index.ts';
+import type { Schedule, UpsertSchedule } from '@taskdock/shared/contract';
 import { nextRunTimes } from '../../tasks/cron-check.ts';
 import { validateSchedule } from '../../tasks/task-validation.ts';
 import type { WorkflowRegistry } from '../../workflows/registry.ts';

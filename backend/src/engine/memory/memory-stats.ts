@@ -1,4 +1,4 @@
-import { type ByStatus, TASK_STATUSES, type TaskStatus } from '../../contract/index.ts';
+import { type ByStatus, TASK_STATUSES, type TaskStatus } from '@taskdock/shared/contract';
 import { THROUGHPUT_BUCKET_MS } from '../../tasks/keys.ts';
 import { throughputBuckets, throughputRates } from '../../tasks/throughput.ts';
 

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Logger } from 'pino';
-import type { Config } from '../../config.ts';
 import {
   type CreateTask,
   FINAL_STATUSES,
@@ -16,7 +14,9 @@ import {
   type TaskStatus,
   type TaskSummary,
   type WorkerInfo,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.ts';
 import { changedKeys, describeParamsEdit } from '../../tasks/edit-retry.ts';
 import type { FinishedTask } from '../../tasks/event-relay.ts';
 import { formatTaskId } from '../../tasks/keys.ts';

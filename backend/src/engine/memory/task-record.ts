@@ -6,7 +6,7 @@ import type {
   TaskProgress,
   TaskStatus,
   TaskSummary,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 /**
  * A task as the memory engine holds it (times in epoch ms); the contract's Task is made from it.

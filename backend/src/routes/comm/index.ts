@@ -5,7 +5,7 @@ import {
   CommUpdate,
   CommUpdateAnswer,
   ErrorBody,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { WORKER_TOKEN_ROUTE } from '../../plugins/security.ts';
 import { callerOf, leasesOf } from '../remote-caller.ts';
 

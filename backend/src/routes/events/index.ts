@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { compareEventIds, isEventId, TaskIdParams } from '@taskdock/shared/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { compareEventIds, isEventId, TaskIdParams } from '../../contract/index.ts';
 import { InvalidInputError } from '../../engine/errors.ts';
 import type { StreamEvent } from '../../engine/task-engine.ts';
 import { eventStreams, sseFrame } from '../sse.ts';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Health, Readiness, type StoreInfo } from '../../contract/index.ts';
+import { Health, Readiness, type StoreInfo } from '@taskdock/shared/contract';
 import { PUBLIC_ROUTE } from '../../plugins/security.ts';
 
 /** What a backend built without `store` uses: the Redis engine it was given. */

@@ -10,7 +10,7 @@ import {
   LeaseRequest,
   ReleaseLease,
   Task,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { WORKER_TOKEN_ROUTE } from '../../plugins/security.ts';
 import { callerOf, clientGone, leasesOf } from '../remote-caller.ts';
 

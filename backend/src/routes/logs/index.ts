@@ -7,7 +7,7 @@ import {
   ServiceLogQuery,
   ServiceLogStreamQuery,
   serviceLogMatches,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { HttpError } from '../../plugins/http-error.ts';
 import {
   type SupervisionSource,

@@ -7,7 +7,7 @@ import {
   RemoveFinished,
   RemoveFinishedResult,
   SetGlobalConcurrency,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 

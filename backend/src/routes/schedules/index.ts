@@ -8,7 +8,7 @@ import {
   ScheduleCheck,
   ScheduleList,
   UpsertSchedule,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
 

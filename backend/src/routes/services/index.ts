@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody, ServiceList } from '../../contract/index.ts';
+import { ErrorBody, ServiceList } from '@taskdock/shared/contract';
 
 const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

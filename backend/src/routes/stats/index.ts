@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Stats } from '../../contract/index.ts';
+import { Stats } from '@taskdock/shared/contract';
 
 const statsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

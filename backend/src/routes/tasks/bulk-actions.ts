@@ -7,7 +7,7 @@ import {
   ErrorBody,
   Task,
   TaskIdParams,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
 

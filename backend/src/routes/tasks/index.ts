@@ -10,7 +10,7 @@ import {
   TaskIdParams,
   TaskList,
   TaskLogs,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { taskNotFound } from '../../engine/errors.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };

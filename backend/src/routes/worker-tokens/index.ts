@@ -6,7 +6,7 @@ import {
   ErrorBody,
   WorkerTokenIdParams,
   WorkerTokenList,
-} from '../../contract/index.ts';
+} from '@taskdock/shared/contract';
 import { leasesOf } from '../remote-caller.ts';
 
 const errors = {

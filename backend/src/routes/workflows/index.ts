@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { WorkflowList } from '../../contract/index.ts';
+import { WorkflowList } from '@taskdock/shared/contract';
 
 const workflowRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
