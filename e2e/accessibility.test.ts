@@ -87,6 +87,7 @@ describe('Accessibility', { timeout: 300_000 }, () => {
       ['/schedules', 'schedules', () => page.locator('section[data-schedule]').waitFor()],
       ['/services', 'services', () => page.locator('section[data-service]').first().waitFor()],
       ['/logs', 'logs', () => page.locator('.log-row').first().waitFor()],
+      ['/settings', 'settings', () => page.getByText('No worker tokens').waitFor()],
       [detail('done'), 'completed task', () => page.getByText('hello').first().waitFor()],
       [detail('failed'), 'failed task', () => page.locator('.error-box').waitFor()],
       [detail('running'), 'running task', () => page.locator('h1 .badge').waitFor()],
@@ -118,7 +119,15 @@ describe('Accessibility', { timeout: 300_000 }, () => {
 
   test('every control Tab reaches shows its focus', async () => {
     const unmarked: string[] = [];
-    for (const pathname of ['/', '/tasks', '/tasks/new', '/schedules', '/services', '/logs']) {
+    for (const pathname of [
+      '/',
+      '/tasks',
+      '/tasks/new',
+      '/schedules',
+      '/services',
+      '/logs',
+      '/settings',
+    ]) {
       await go(pathname);
       await page.locator('h1').first().waitFor();
       await page.waitForTimeout(300);

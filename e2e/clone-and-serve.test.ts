@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '@taskdock/shared/node/processes';
 import { launchBrowser } from './browser.ts';
-import { isRunning, runnerPid } from './stack.ts';
+import { runnerPid } from './stack.ts';
 
 /** The repository this file lives in: a clone has its committed files only. */
 const SOURCE_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -104,12 +105,12 @@ async function stopServe(child: ChildProcess): Promise<void> {
   if (runner) process.kill(runner, 'SIGTERM');
   else child.kill('SIGTERM');
   const timer = setTimeout(() => {
-    if (isRunning(npmPid)) process.kill(-npmPid, 'SIGKILL');
+    if (isAlive(npmPid)) process.kill(-npmPid, 'SIGKILL');
   }, 30_000);
   await once(child, 'exit').catch(() => {});
   clearTimeout(timer);
   const deadline = Date.now() + 30_000;
-  while (runner && isRunning(runner) && Date.now() < deadline) {
+  while (runner && isAlive(runner) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -2,10 +2,11 @@
 // data is marked stale, and both clear once the supervisor has the backend back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isAlive } from '@taskdock/shared/node/processes';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from './browser.ts';
 import { screenshots } from './page-tools.ts';
-import { isRunning, type ServeStack, startServe } from './stack.ts';
+import { type ServeStack, startServe } from './stack.ts';
 
 describe('Connection state', { timeout: 180_000 }, () => {
   let stack: ServeStack;
@@ -51,7 +52,7 @@ describe('Connection state', { timeout: 180_000 }, () => {
 
     // The supervisor restarts the backend; the page reconnects by itself and is fresh again.
     await banner.waitFor({ state: 'detached', timeout: 60_000 });
-    assert.equal(isRunning(backend), false);
+    assert.equal(isAlive(backend), false);
     assert.equal(await page.locator('main').getAttribute('data-stale'), null);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     t.diagnostic(`back and fresh ${Date.now() - stoppedAt} ms after the kill`);

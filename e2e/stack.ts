@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '@taskdock/shared/node/processes';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const UI_DIR = path.join(REPO_ROOT, 'frontend', 'out');
@@ -25,23 +26,6 @@ export interface ServeStack {
   api<T>(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
-
-/** True while `pid` runs; a zombie (exited, not reaped: PID 1 here may not reap) counts as gone. */
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-const isAlive = isRunning;
 
 /** Child pids of `pid` (Linux /proc); empty elsewhere. */
 function childrenOf(pid: number): number[] {

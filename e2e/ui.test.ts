@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/shared/contract';
+import { isAlive } from '@taskdock/shared/node/processes';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from './browser.ts';
 import { screenshots } from './page-tools.ts';
-import { isRunning, type ServeStack, startServe } from './stack.ts';
+import { type ServeStack, startServe } from './stack.ts';
 
 const taskUrl = (id: string) => `/tasks/detail?id=${encodeURIComponent(id)}`;
 
@@ -54,7 +55,7 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
     const pids = Object.values(stack?.runtime.pids ?? {});
     await stack?.stop();
     for (const pid of pids) {
-      assert.equal(isRunning(pid), false, `process ${pid} of the stack outlived npm run serve`);
+      assert.equal(isAlive(pid), false, `process ${pid} of the stack outlived npm run serve`);
     }
   });
 
@@ -307,6 +308,12 @@ describe('Taskdock UI', { timeout: 240_000 }, () => {
     }
     // /api/services does not say where redis-server came from, so the page claims nothing.
     assert.doesNotMatch(await page.locator('main').innerText(), /bundled/i);
+    // The backend's start probe of its Redis: version, policy, persistence, topology.
+    const probe = page.locator('section[data-redis-server]');
+    await probe.getByText('noeviction', { exact: true }).waitFor();
+    await probe.getByText(/^\d+\.\d+\.\d+$/).waitFor();
+    await probe.getByText('One server', { exact: true }).waitFor();
+    await probe.getByText('AOF on', { exact: true }).waitFor();
     await screenshots(page, 'services');
   });
 

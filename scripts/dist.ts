@@ -1,5 +1,5 @@
 // ENTRY (tooling): installers for this machine's OS with electron-builder (electron-builder.yml).
-//   npm run dist                     installers (mac dmg, win nsis, linux AppImage + deb)
+//   npm run dist                     installers (mac dmg + zip, win nsis, linux AppImage + deb)
 //   npm run dist:dir                 the unpacked app only, in release/<os>[-<arch>]-unpacked
 //   ... -- --arch x64|arm64          target arch (default: this machine's; macOS can do both)
 // Both run prepare:resources and build first (see package.json). Before packaging this checks
@@ -7,6 +7,8 @@
 //
 // TASKDOCK_ELECTRON_DIST=<dir or zip>: use this Electron build instead of letting
 // electron-builder download one (needed offline; tests pass a stand-in directory).
+// TASKDOCK_PUBLISH_REPOSITORY=<owner>/<repo>: the GitHub repository the app updates from, in
+// place of electron-builder.yml's placeholder (release.yml sets it; docs/packaging.md).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -77,10 +79,19 @@ async function main(): Promise<void> {
   const electronDist = process.env.TASKDOCK_ELECTRON_DIST;
   const electronProblem = electronDist && electronDistProblem(electronDist, { zipAllowed: true });
   if (electronProblem) problems.push(electronProblem);
+  const repository = process.env.TASKDOCK_PUBLISH_REPOSITORY || undefined;
+  const [owner, repo, extra] = repository?.split('/') ?? [];
+  if (repository !== undefined && (!owner || !repo || extra !== undefined)) {
+    problems.push(`TASKDOCK_PUBLISH_REPOSITORY must be <owner>/<repo>, got "${repository}"`);
+  }
   if (problems.length > 0)
     throw new Error(`cannot package ${target}:\n  - ${problems.join('\n  - ')}`);
 
   const config: Record<string, unknown> = {};
+  if (owner && repo) {
+    config.publish = { provider: 'github', owner, repo };
+    console.log(`dist: updates from the GitHub releases of ${owner}/${repo}`);
+  }
   if (electronDist) {
     const resolved = path.resolve(electronDist);
     config.electronDist = resolved;

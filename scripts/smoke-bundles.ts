@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { freePort } from '@taskdock/shared/node/ports';
 import { ROOT } from './lib/redis-manifest.ts';
 
 const { values } = parseArgs({
@@ -29,16 +29,6 @@ const redisBinary = values.resources
 const deadline = Date.now() + Number(values['timeout-ms']);
 
 const say = (msg: string) => console.log(`smoke: ${msg}`);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface Proc {
   readonly name: string;

@@ -1,8 +1,8 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { StoreInfo } from '@taskdock/shared/contract';
+import type { RedisServerInfo, StoreInfo } from '@taskdock/shared/contract';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { TaskEngine } from './engine/task-engine.ts';
 import { type HttpLimits, resolveHttpLimits } from './http-limits.ts';
 import type { Metrics } from './metrics.ts';
@@ -14,12 +14,14 @@ import { createSessionManager, registerSessions, type SessionManager } from './p
 import { createRedisSessionStore } from './plugins/session-store.ts';
 import { registerStaticUi } from './plugins/static-ui.ts';
 import type { LeaseEngine } from './remote/lease-engine.ts';
+import type { RemoteServingControl } from './remote/remote-serving.ts';
 import commRoutes from './routes/comm/index.ts';
 import eventRoutes from './routes/events/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import leaseRoutes from './routes/leases/index.ts';
 import logRoutes from './routes/logs/index.ts';
 import queueRoutes from './routes/queues/index.ts';
+import remoteServingRoutes from './routes/remote-serving/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import serviceRoutes from './routes/services/index.ts';
 import statsRoutes from './routes/stats/index.ts';
@@ -37,9 +39,11 @@ export interface AppDeps {
   /** What every task route calls; routes never reach Redis or BullMQ themselves. */
   readonly engine: TaskEngine;
   /** Redis for the browser sessions when `sessions` is omitted; memory mode has none. */
-  readonly redis?: Redis;
-  /** Where tasks live and why (readiness, metrics); omitted: Redis. */
+  readonly redis?: RedisConnection;
+  /** Where tasks live and why (readiness, metrics); omitted: RedisConnection. */
   readonly store?: StoreInfo;
+  /** The start probe's view of Redis (redis-probe.ts), shown with /api/services. */
+  readonly redisServer?: RedisServerInfo;
   readonly metrics: Metrics;
   /** A pino logger; omitted, the app logs nothing (tests). */
   readonly logger?: FastifyBaseLogger;
@@ -53,6 +57,8 @@ export interface AppDeps {
   readonly httpLimits?: Partial<HttpLimits>;
   /** Remote workers (worker tokens, declarations, leases); omitted, those routes answer 501. */
   readonly leases?: LeaseEngine;
+  /** The remote workers setting (GET/PUT /api/remote-serving); omitted, those answer 501. */
+  readonly remoteServing?: RemoteServingControl;
   /** Host names answered beside loopback (serving beyond loopback, serving.ts). */
   readonly allowedHosts?: readonly string[];
   /** Serve https with this PEM certificate and key (TASKDOCK_TLS_CERT / TASKDOCK_TLS_KEY). */
@@ -108,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(workerTokenRoutes, { prefix: '/api/worker-tokens' });
   await app.register(leaseRoutes, { prefix: '/api/leases' });
   await app.register(commRoutes, { prefix: '/api/comm' });
+  await app.register(remoteServingRoutes, { prefix: '/api/remote-serving' });
   await app.register(taskRoutes, { prefix: '/api/tasks' });
   await app.register(taskActionRoutes, { prefix: '/api/tasks' });
   await app.register(queueRoutes, { prefix: '/api/queues' });

@@ -1,6 +1,18 @@
-import os from 'node:os';
 import path from 'node:path';
 import { MEMORY_MAX_TASKS, STORE_MODES, type StoreInfo } from '@taskdock/shared/contract';
+import { dataPaths } from '@taskdock/shared/node/data-paths';
+import type { Env } from '@taskdock/shared/node/env';
+import {
+  REDIS_FORM_VARIABLES,
+  type RedisConnectionSpec,
+  readRedisConnection,
+} from '@taskdock/shared/node/redis-connection';
+import {
+  intSettings,
+  readDataDir,
+  readLogLevel,
+  readTokenSetting,
+} from '@taskdock/shared/node/settings';
 import { loadServing, type Serving } from './serving.ts';
 
 export interface Config {
@@ -8,8 +20,12 @@ export interface Config {
   readonly dataDir: string;
   /** Where tasks live and why (TASKDOCK_STORE; the supervisor passes its reason on). */
   readonly store: StoreInfo;
-  /** TASKDOCK_REDIS_URL; empty in memory mode. */
-  readonly redisUrl: string;
+  /** How to reach Redis (TASKDOCK_REDIS_URL, _SENTINELS or _CLUSTER); undefined in memory mode. */
+  readonly redis: RedisConnectionSpec | undefined;
+  /** TASKDOCK_REDIS_MIN_REPLICAS: replicas a create waits for (WAIT) before it answers 201. */
+  readonly redisMinReplicas: number;
+  /** TASKDOCK_REDIS_MIN_REPLICAS_WAIT_MS: how long that WAIT lasts at most. */
+  readonly redisMinReplicasWaitMs: number;
   /** Memory mode: finished tasks kept at most (the oldest finished go first). */
   readonly memoryMaxTasks: number;
   readonly port: number;
@@ -54,51 +70,28 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** The OS app-data directory, the same one Electron's `userData` resolves to for "Taskdock". */
-export function defaultDataDir(env: Env, platform = process.platform, home = os.homedir()): string {
-  if (platform === 'win32') {
-    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Taskdock');
-  }
-  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Taskdock');
-  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'Taskdock');
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 /** Reads and validates every TASKDOCK_* variable; reports all bad ones at once. */
 export function loadConfig(env: Env): Config {
   const problems: string[] = [];
 
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  };
+  const int = intSettings(env, problems);
 
-  const redisUrl = env.TASKDOCK_REDIS_URL ?? '';
-  const store = storeChoice(env, redisUrl, problems);
-  if (!redisUrl) {
-    if (store.mode === 'redis') {
-      problems.push(
-        'TASKDOCK_REDIS_URL is required with TASKDOCK_STORE=redis (redis://[:password@]host:port); the supervisor sets it',
-      );
+  const connection = readRedisConnection(env);
+  problems.push(...connection.problems);
+  const redis = connection.spec;
+  const store = storeChoice(env, redis, problems);
+  if (env.TASKDOCK_REDIS_MIN_REPLICAS && env.TASKDOCK_REDIS_MIN_REPLICAS !== '0') {
+    // WAIT answers for one node's connection; a Cluster spreads a create over several.
+    if (redis?.form === 'cluster') {
+      problems.push('TASKDOCK_REDIS_MIN_REPLICAS is not supported with TASKDOCK_REDIS_CLUSTER');
+    } else if (store.mode === 'memory') {
+      problems.push('TASKDOCK_REDIS_MIN_REPLICAS needs Redis (memory mode has no replicas)');
     }
-  } else {
-    try {
-      const url = new URL(redisUrl);
-      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('protocol');
-    } catch {
-      // The value is not quoted: it may hold the password.
-      const got = URL.canParse(redisUrl) ? `a ${new URL(redisUrl).protocol}// URL` : 'no URL';
-      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got ${got}`);
-    }
+  }
+  if (!redis && store.mode === 'redis' && connection.problems.length === 0) {
+    problems.push(
+      'TASKDOCK_REDIS_URL is required with TASKDOCK_STORE=redis (redis://[user:password@]host:port), or TASKDOCK_REDIS_SENTINELS or TASKDOCK_REDIS_CLUSTER; the supervisor sets it',
+    );
   }
 
   const workflows = (env.TASKDOCK_WORKFLOWS ?? '*')
@@ -126,25 +119,14 @@ export function loadConfig(env: Env): Config {
     }
   }
 
-  const token = env.TASKDOCK_TOKEN || undefined;
-  if (token !== undefined && token.length < 16) {
-    problems.push('TASKDOCK_TOKEN must be at least 16 characters');
-  }
-
-  const logLevel = env.TASKDOCK_LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) {
-    problems.push(`TASKDOCK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
-
-  const dataDir = env.TASKDOCK_DATA_DIR || defaultDataDir(env);
-  if (!path.isAbsolute(dataDir)) {
-    problems.push(`TASKDOCK_DATA_DIR must be an absolute path, got "${dataDir}"`);
-  }
+  const token = readTokenSetting(env, problems);
+  const logLevel = readLogLevel(env, problems);
+  const dataDir = readDataDir(env, problems);
 
   // A path list, as PATH is (`:`; `;` on Windows).
   const workflowsPath = env.TASKDOCK_WORKFLOWS_PATH
     ? env.TASKDOCK_WORKFLOWS_PATH.split(path.delimiter).filter(Boolean)
-    : [path.join(dataDir, 'workflows')];
+    : [dataPaths(dataDir).workflows];
   for (const folder of env.TASKDOCK_WORKFLOWS_PATH ? workflowsPath : []) {
     if (!path.isAbsolute(folder)) {
       problems.push(`TASKDOCK_WORKFLOWS_PATH must list absolute paths, got "${folder}"`);
@@ -155,7 +137,9 @@ export function loadConfig(env: Env): Config {
     dataDir,
     workflowsPath,
     store,
-    redisUrl,
+    redis,
+    redisMinReplicas: int('TASKDOCK_REDIS_MIN_REPLICAS', 0, 0, 16),
+    redisMinReplicasWaitMs: int('TASKDOCK_REDIS_MIN_REPLICAS_WAIT_MS', 5000, 10, 60_000),
     memoryMaxTasks: int(
       'TASKDOCK_MEMORY_MAX_TASKS',
       MEMORY_MAX_TASKS.default,
@@ -186,24 +170,29 @@ export function loadConfig(env: Env): Config {
 }
 
 /**
- * TASKDOCK_STORE: `redis` needs TASKDOCK_REDIS_URL; `memory` refuses one (a Redis given is
- * never ignored); `auto` (the default) is Redis when a URL is given, else memory. The
+ * TASKDOCK_STORE: `redis` needs a Redis connection form; `memory` refuses one (a Redis given is
+ * never ignored); `auto` (the default) is Redis when one is given, else memory. The
  * supervisor, which knows why it chose memory, says so in TASKDOCK_STORE_REASON.
  */
-function storeChoice(env: Env, redisUrl: string, problems: string[]): StoreInfo {
+function storeChoice(
+  env: Env,
+  redis: RedisConnectionSpec | undefined,
+  problems: string[],
+): StoreInfo {
+  const redisVariable = redis ? REDIS_FORM_VARIABLES[redis.form] : undefined;
   const raw = env.TASKDOCK_STORE || 'auto';
   const given = env.TASKDOCK_STORE_REASON?.trim().slice(0, 1000) || undefined;
   if (raw !== 'auto' && !(STORE_MODES as readonly string[]).includes(raw)) {
     problems.push(`TASKDOCK_STORE must be one of redis, memory, auto, got "${raw}"`);
   }
-  if (raw === 'memory' && redisUrl) {
+  if (raw === 'memory' && redisVariable) {
     problems.push(
-      'TASKDOCK_STORE=memory and TASKDOCK_REDIS_URL contradict each other: unset one of them',
+      `TASKDOCK_STORE=memory and ${redisVariable} contradict each other: unset one of them`,
     );
   }
   if (raw === 'memory') return { mode: 'memory', reason: given ?? 'TASKDOCK_STORE=memory' };
-  if (raw === 'redis' || redisUrl) {
-    const why = raw === 'redis' ? 'TASKDOCK_STORE=redis' : 'TASKDOCK_REDIS_URL is set';
+  if (raw === 'redis' || redisVariable) {
+    const why = raw === 'redis' ? 'TASKDOCK_STORE=redis' : `${redisVariable} is set`;
     return { mode: 'redis', reason: given ?? why };
   }
   return { mode: 'memory', reason: given ?? 'TASKDOCK_REDIS_URL is not set' };

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
+import type { Env } from '@taskdock/shared/node/env';
+import { REDIS_SECRET_KEYS } from '@taskdock/shared/node/redis-connection';
 import { ConfigError } from './config.ts';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** The settings a supervisor hands over on a pipe: never in the environment. */
-export const SECRET_KEYS = ['TASKDOCK_REDIS_URL', 'TASKDOCK_TOKEN'] as const;
+export const SECRET_KEYS = [...REDIS_SECRET_KEYS, 'TASKDOCK_TOKEN'] as const;
 export type Secrets = Partial<Record<(typeof SECRET_KEYS)[number], string>>;
 
 const MAX_BYTES = 64 * 1024;

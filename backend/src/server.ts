@@ -1,8 +1,11 @@
 // ENTRY: the API process. Config → store (Redis, or memory: no Redis client at all) → engine →
 // buildApp → listen; graceful close.
-import path from 'node:path';
+import os from 'node:os';
 import { DURABLE_MODE_HINT } from '@taskdock/shared/contract';
-import { Redis } from 'ioredis';
+import { dataPaths } from '@taskdock/shared/node/data-paths';
+import { OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
+import { createRedisConnection, describeRedis } from '@taskdock/shared/node/redis-connection';
+import { ensureToken } from '@taskdock/shared/node/token-file';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createMemoryEngine } from './engine/memory/memory-engine.ts';
@@ -14,14 +17,14 @@ import { createMetrics } from './metrics.ts';
 import { parentPidFromEnv, watchParent } from './parent-watch.ts';
 import { createSessionManager } from './plugins/session.ts';
 import { createFileSessionStore, createRedisSessionStore } from './plugins/session-store.ts';
-import { redisClientOptions } from './redis-options.ts';
+import { probeRedis, RedisEvictionPolicyError } from './redis-probe.ts';
 import { createRedisLeaseEngine } from './remote/redis-lease-engine.ts';
+import { createRemoteServing } from './remote/remote-serving.ts';
 import { RemoteWorkflows } from './remote/remote-workflows.ts';
 import { readTls } from './serving.ts';
 import { createIpcSupervision } from './supervision/ipc-supervision.ts';
-import { ensureToken } from './token.ts';
+import { keyPrefixFor, useKeyPrefix } from './tasks/keys.ts';
 import { builtInWorkflows, createWorkflowRegistry } from './workflows/registry.ts';
-import { pickEnv, SHELL_ENV_KEYS } from './workflows/shell.ts';
 import { watchWorkflowFolders } from './workflows/workflow-watcher.ts';
 
 let config: ReturnType<typeof loadConfig>;
@@ -46,13 +49,16 @@ if (memory) {
 } else {
   logger.info({ storage_mode: 'redis', reason: store.reason }, 'storage_mode=redis');
 }
-const redis = memory
-  ? undefined
-  : new Redis(config.redisUrl, redisClientOptions('taskdock-backend'));
+// On a Cluster every key goes under one hash tag (docs/engine.md "Keys on a Cluster").
+if (config.redis) useKeyPrefix(keyPrefixFor(config.redis.form));
+const redis = config.redis
+  ? createRedisConnection(config.redis, { connectionName: 'taskdock-backend' })
+  : undefined;
 redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+const redisServer = await probeRedisOrExit();
 // In Redis mode the API validates params only and commands run in workers (an empty shell env
 // here); in memory mode this process runs the tasks, with the shell env a worker would give.
-const shellEnv = memory ? pickEnv(process.env, SHELL_ENV_KEYS) : {};
+const shellEnv = memory ? pickEnv(process.env, OS_ENV_KEYS) : {};
 const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv: shellEnv }));
 // Workflow files, watched: their params are checked here, and their errors listed.
 const workflowFiles = await watchWorkflowFolders({
@@ -76,6 +82,7 @@ const engine: TaskEngine = redis
       retentionDays: config.retentionDays,
       logger,
       onFinished,
+      minReplicas: { count: config.redisMinReplicas, timeoutMs: config.redisMinReplicasWaitMs },
     })
   : await createMemoryEngine({
       registry,
@@ -105,7 +112,7 @@ const sessions = createSessionManager({
   // Memory mode: a small file, so a restart keeps tabs signed in and used links used.
   store: redis
     ? createRedisSessionStore(redis)
-    : await createFileSessionStore(path.join(config.dataDir, 'sessions.json')),
+    : await createFileSessionStore(dataPaths(config.dataDir).sessions),
   token,
 });
 // Spawned by the supervisor with an IPC channel: it serves /api/services and /api/logs.
@@ -115,6 +122,7 @@ const app = await buildApp({
   engine,
   sessions,
   store,
+  ...(redisServer ? { redisServer } : {}),
   metrics,
   logger,
   supervision,
@@ -122,7 +130,33 @@ const app = await buildApp({
   ...(leases ? { leases } : {}),
   allowedHosts: config.serving.allowedHosts,
   ...(config.serving.tls ? { https: await readTls(config.serving.tls) } : {}),
+  remoteServing: createRemoteServing({
+    serving: config.serving,
+    dataDir: config.dataDir,
+    port: config.port,
+    hostName: os.hostname(),
+    available: leases !== undefined,
+    restartBackend: supervision?.restartBackend,
+  }),
 });
+
+/** The start probe (redis-probe.ts): an evicting Redis stops the start, with the fix. */
+async function probeRedisOrExit() {
+  if (!redis || !config.redis) return undefined;
+  try {
+    const found = await probeRedis(redis, config.redis);
+    logger.info(
+      { redis: { ...found, warnings: undefined } },
+      `redis: ${describeRedis(config.redis)}`,
+    );
+    for (const warning of found.warnings) logger.warn({ redis: found.connection }, warning);
+    return found;
+  } catch (err) {
+    if (!(err instanceof RedisEvictionPolicyError)) throw err;
+    logger.fatal({ redis: describeRedis(config.redis) }, err.message);
+    process.exit(78);
+  }
+}
 
 let closing = false;
 function close(signal: string) {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from '@taskdock/shared/node/env';
+import { SERVING_SOURCE_KEY, type ServingSource } from '@taskdock/shared/node/remote-serving';
 
 /** Where and how the API listens (docs/remote-workers.md, "Serving beyond loopback"). */
 export interface Serving {
@@ -16,6 +16,11 @@ export interface Serving {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** TASKDOCK_ALLOW_PLAINTEXT=1: a non-loopback bind without TLS, on purpose (warned about). */
   readonly plaintextRemote: boolean;
+  /**
+   * Who chose the bind: the environment, the desktop's remote workers setting (the supervisor
+   * passes TASKDOCK_SERVING_SOURCE=setting), or nobody (loopback).
+   */
+  readonly source: ServingSource;
 }
 
 const LOOPBACK_BINDS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -85,7 +90,14 @@ export function loadServing(env: Env, problems: string[]): Serving {
       `TASKDOCK_HOST=${host} needs TASKDOCK_PUBLIC_URL or TASKDOCK_ALLOWED_HOSTS: the names other machines use to reach this API`,
     );
   }
-  return { host, publicUrl, allowedHosts, tls, plaintextRemote };
+  const given = env[SERVING_SOURCE_KEY];
+  const source: ServingSource =
+    given === 'setting' || given === 'default'
+      ? given
+      : env.TASKDOCK_HOST?.trim()
+        ? 'env'
+        : 'default';
+  return { host, publicUrl, allowedHosts, tls, plaintextRemote, source };
 }
 
 /** The PEM files of `tls`, read once at start (a missing file stops the start with its path). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, defaultDataDir, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
 
 const base = {
   TASKDOCK_REDIS_URL: 'redis://:pw@127.0.0.1:6390',
@@ -63,15 +63,6 @@ test('workflow globs and global concurrency parse', () => {
   });
   assert.deepEqual(config.workflows, ['shell', 'http*']);
   assert.deepEqual(config.globalConcurrency, { shell: 2, http: 10 });
-});
-
-test('the default data dir is the OS app-data dir Electron uses', () => {
-  assert.equal(defaultDataDir({}, 'linux', '/home/u'), '/home/u/.config/Taskdock');
-  assert.equal(defaultDataDir({ XDG_CONFIG_HOME: '/x' }, 'linux', '/home/u'), '/x/Taskdock');
-  assert.equal(
-    defaultDataDir({}, 'darwin', '/Users/u'),
-    '/Users/u/Library/Application Support/Taskdock',
-  );
 });
 
 test('workflow folders: <dataDir>/workflows by default, else the path list, absolute only', () => {

@@ -25,7 +25,7 @@ describe('TASKDOCK_STORE in the backend config', () => {
     assert.deepEqual(redis.store, { mode: 'redis', reason: 'TASKDOCK_REDIS_URL is set' });
     const memory = loadConfig(DATA);
     assert.deepEqual(memory.store, { mode: 'memory', reason: 'TASKDOCK_REDIS_URL is not set' });
-    assert.equal(memory.redisUrl, '');
+    assert.equal(memory.redis, undefined);
     assert.equal(memory.memoryMaxTasks, 100_000);
   });
 

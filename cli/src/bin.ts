@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ENTRY of the `taskdock` command: the only place that reads the environment and argv, handles
 // signals and exits. Everything else gets them as arguments (cli-context.ts).
-import { defaultDataDir } from '@taskdock/desktop/src/paths.ts';
+import { defaultDataDir } from '@taskdock/shared/node/data-paths';
 import { runCli } from './program.ts';
 
 /** Secrets the command `work` runs must not inherit (it gets its task, not our access). */

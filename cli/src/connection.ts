@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { dataPaths } from '@taskdock/desktop/src/paths.ts';
-import { isRuntimeCurrent, readRuntimeFile } from '@taskdock/desktop/src/runtime-file.ts';
+import { dataPaths } from '@taskdock/shared/node/data-paths';
+import { isRuntimeCurrent, readRuntimeFile } from '@taskdock/shared/node/runtime-file';
+import { readTokenFile } from '@taskdock/shared/node/token-file';
 import { CliError, START_HINT } from './exit-codes.ts';
 
 /** Where the API is and the token it takes. */
@@ -27,7 +27,7 @@ export async function resolveConnection(settings: ConnectionSettings): Promise<C
   const paths = dataPaths(settings.dataDir);
   if (settings.url !== undefined) {
     const url = parseUrl(settings.url);
-    const token = settings.token ?? (await readTokenFile(paths.token));
+    const token = settings.token ?? (await readTokenFile(settings.dataDir));
     if (token === undefined) {
       throw new CliError(
         `No token for ${url}: set TASKDOCK_TOKEN (or --token), or put it in ${paths.token}`,
@@ -56,13 +56,4 @@ function parseUrl(value: string): string {
     throw new CliError(`"${value}" is not an http(s) URL`);
   }
   return url.origin + url.pathname.replace(/\/+$/, '');
-}
-
-async function readTokenFile(file: string): Promise<string | undefined> {
-  try {
-    const token = (await readFile(file, 'utf8')).trim();
-    return token === '' ? undefined : token;
-  } catch {
-    return undefined;
-  }
 }

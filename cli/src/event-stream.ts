@@ -1,5 +1,5 @@
-import { readSse } from '@taskdock/desktop/src/sse-reader.ts';
 import type { TaskEvent } from '@taskdock/shared/contract';
+import { readSse } from '@taskdock/shared/node/sse-reader';
 import { type ApiClient, ApiError } from './api-client.ts';
 
 /** How long a dropped stream keeps trying to come back before the command gives up. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { killTree } from '@taskdock/desktop/src/supervisor/process-tree.ts';
+import { killTree } from '@taskdock/shared/node/processes';
 
 /** How long a stopped command may clean up after SIGTERM before its tree is killed. */
 const KILL_GRACE_MS = 5000;

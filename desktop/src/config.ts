@@ -1,30 +1,18 @@
-import path from 'node:path';
-import { MEMORY_MAX_TASKS } from '@taskdock/shared/contract';
-import { defaultDataDir } from './paths.ts';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** Variables of the OS a child may need (PATH for shell tasks, SystemRoot for Windows sockets …). */
-export const OS_ENV_KEYS = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'LANG',
-  'LC_ALL',
-  'TZ',
-  'TMPDIR',
-  'TEMP',
-  'TMP',
-  'SystemRoot',
-  'SystemDrive',
-  'ComSpec',
-  'PATHEXT',
-  'WINDIR',
-  'USERPROFILE',
-  'APPDATA',
-  'LOCALAPPDATA',
-] as const;
+import { MEMORY_MAX_TASKS, WORKER_PROCESSES } from '@taskdock/shared/contract';
+import { type Env, OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
+import {
+  REDIS_CONNECTION_KEYS,
+  REDIS_FORM_VARIABLES,
+  REDIS_SECRET_KEYS,
+  type RedisConnectionSpec,
+  readRedisConnection,
+} from '@taskdock/shared/node/redis-connection';
+import {
+  intSettings,
+  readDataDir,
+  readLogLevel,
+  readTokenSetting,
+} from '@taskdock/shared/node/settings';
 
 /** Settings the worker and backend validate themselves (README "Configuration"); the supervisor passes them on. */
 export const SERVICE_SETTING_KEYS = [
@@ -38,24 +26,44 @@ export const SERVICE_SETTING_KEYS = [
   'TASKDOCK_SHUTDOWN_GRACE_MS',
   'TASKDOCK_UI_DIR',
   'TASKDOCK_MEMORY_MAX_TASKS',
-  // Remote workers and serving beyond loopback (docs/remote-workers.md); TLS is not passed on
-  // yet: the supervisor probes its backend over plain http.
+  // Remote workers and serving beyond loopback (docs/remote-workers.md). With TLS files the
+  // supervisor's health gate and the sign-in link use https. TASKDOCK_HOST, when set, wins over
+  // the desktop's remote workers setting.
   'TASKDOCK_LEASE_MS',
   'TASKDOCK_MAX_STALLS',
   'TASKDOCK_HOST',
   'TASKDOCK_PUBLIC_URL',
   'TASKDOCK_ALLOWED_HOSTS',
   'TASKDOCK_ALLOW_PLAINTEXT',
+  'TASKDOCK_TLS_CERT',
+  'TASKDOCK_TLS_KEY',
+  // Replication of creates (docs/scale-out.md "Failover and what each guarantee is").
+  'TASKDOCK_REDIS_MIN_REPLICAS',
+  'TASKDOCK_REDIS_MIN_REPLICAS_WAIT_MS',
 ] as const;
 
 /** TASKDOCK_STORE: Redis, memory, or auto (Redis when a redis-server can run, else memory). */
 export const STORE_SETTINGS = ['redis', 'memory', 'auto'] as const;
 export type StoreSetting = (typeof STORE_SETTINGS)[number];
 
+/**
+ * TASKDOCK_ROLE: what this host runs (docs/scale-out.md "Roles"): everything, only worker
+ * processes, or only the API. `worker` and `api` share an external Redis with other hosts.
+ */
+export const ROLES = ['all', 'worker', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface DesktopConfig {
   readonly dataDir: string;
-  /** An external Redis: no redis-server is started, and Redis is the only store. */
-  readonly redisUrl: string | undefined;
+  readonly role: Role;
+  /** TASKDOCK_WORKER_PROCESSES: worker processes run here (roles `all` and `worker`). */
+  readonly workerProcesses: number;
+  /** An external Redis (any connection form): no redis-server is started, Redis is the only store. */
+  readonly redis: RedisConnectionSpec | undefined;
+  /** The connection form's variables without a secret: passed to children in their env. */
+  readonly redisEnv: Readonly<Record<string, string>>;
+  /** The ones that may hold a password: passed to children on the secrets pipe only. */
+  readonly redisSecrets: Readonly<Record<string, string>>;
   /** Where tasks live; `auto` falls back to memory when no redis-server can be found or started. */
   readonly store: StoreSetting;
   /** TASKDOCK_REDIS_SERVER: a redis-server binary to use when none is bundled. */
@@ -82,68 +90,54 @@ export class DesktopConfigError extends Error {
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-export function pickEnv(env: Env, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(
-    keys.flatMap((key) => {
-      const value = env[key];
-      return value === undefined ? [] : [[key, value]];
-    }),
-  );
-}
-
 /** The supervisor's settings from the environment; lists every bad variable at once. */
 export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {}): DesktopConfig {
   const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return Number(raw);
-  };
+  const int = intSettings(env, problems);
+  const dataDir = readDataDir(env, problems, defaults.dataDir);
 
-  const dataDir = env.TASKDOCK_DATA_DIR || defaults.dataDir || defaultDataDir(env);
-  if (!path.isAbsolute(dataDir)) {
-    problems.push(`TASKDOCK_DATA_DIR must be an absolute path, got "${dataDir}"`);
-  }
-
-  const redisUrl = env.TASKDOCK_REDIS_URL || undefined;
-  if (redisUrl !== undefined) {
-    try {
-      const url = new URL(redisUrl);
-      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('protocol');
-    } catch {
-      // The value is not quoted: it may hold the password.
-      const got = URL.canParse(redisUrl) ? `a ${new URL(redisUrl).protocol}// URL` : 'no URL';
-      problems.push(`TASKDOCK_REDIS_URL must be a redis:// or rediss:// URL, got ${got}`);
-    }
-  }
+  const connection = readRedisConnection(env);
+  problems.push(...connection.problems);
+  const redis = connection.spec;
+  const redisVariable = redis ? REDIS_FORM_VARIABLES[redis.form] : undefined;
+  const redisSettings = pickEnv(env, REDIS_CONNECTION_KEYS);
+  const isSecret = (key: string) => (REDIS_SECRET_KEYS as readonly string[]).includes(key);
 
   const store = (env.TASKDOCK_STORE || 'auto') as StoreSetting;
   if (!STORE_SETTINGS.includes(store)) {
     problems.push(`TASKDOCK_STORE must be one of ${STORE_SETTINGS.join(', ')}, got "${store}"`);
-  } else if (store === 'memory' && redisUrl !== undefined) {
+  } else if (store === 'memory' && redisVariable !== undefined) {
     problems.push(
-      'TASKDOCK_STORE=memory and TASKDOCK_REDIS_URL contradict each other: unset one of them',
+      `TASKDOCK_STORE=memory and ${redisVariable} contradict each other: unset one of them`,
+    );
+  }
+  const role = (env.TASKDOCK_ROLE?.trim() || 'all') as Role;
+  if (!ROLES.includes(role)) {
+    problems.push(`TASKDOCK_ROLE must be one of ${ROLES.join(', ')}, got "${role}"`);
+  } else if (role !== 'all' && redis === undefined && connection.problems.length === 0) {
+    problems.push(
+      `TASKDOCK_ROLE=${role} needs the Redis every host shares: set TASKDOCK_REDIS_URL ` +
+        '(or TASKDOCK_REDIS_SENTINELS or TASKDOCK_REDIS_CLUSTER) ' +
+        '(memory mode and a redis-server of its own serve one host only)',
+    );
+  }
+  const workerProcesses = int(
+    'TASKDOCK_WORKER_PROCESSES',
+    WORKER_PROCESSES.default,
+    WORKER_PROCESSES.min,
+    WORKER_PROCESSES.max,
+  );
+  if (role === 'api' && env.TASKDOCK_WORKER_PROCESSES) {
+    problems.push(
+      'TASKDOCK_WORKER_PROCESSES and TASKDOCK_ROLE=api contradict each other: an api host runs no workers',
     );
   }
   // Checked here too, so a bad value stops the start before anything runs.
   const { default: maxTasks, min, max } = MEMORY_MAX_TASKS;
   int('TASKDOCK_MEMORY_MAX_TASKS', maxTasks, min, max);
 
-  const token = env.TASKDOCK_TOKEN || undefined;
-  if (token !== undefined && token.length < 16) {
-    problems.push('TASKDOCK_TOKEN must be at least 16 characters');
-  }
-
-  const logLevel = env.TASKDOCK_LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) {
-    problems.push(`TASKDOCK_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
+  const token = readTokenSetting(env, problems);
+  const logLevel = readLogLevel(env, problems);
 
   const autoUpdate = env.TASKDOCK_AUTO_UPDATE?.trim() || '1';
   if (autoUpdate !== '0' && autoUpdate !== '1') {
@@ -152,7 +146,11 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
 
   const config: DesktopConfig = {
     dataDir,
-    redisUrl,
+    role,
+    workerProcesses,
+    redis,
+    redisEnv: Object.fromEntries(Object.entries(redisSettings).filter(([k]) => !isSecret(k))),
+    redisSecrets: Object.fromEntries(Object.entries(redisSettings).filter(([k]) => isSecret(k))),
     store,
     redisServer: env.TASKDOCK_REDIS_SERVER || undefined,
     port: int('TASKDOCK_PORT', 0, 0, 65535),

@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { commandLine, isAlive } from './supervisor/process-tree.ts';
+import { commandLine, isAlive } from '@taskdock/shared/node/processes';
 
 /** A data directory that cannot be used; the message says what to do. */
 export class DataDirError extends Error {

@@ -1,11 +1,12 @@
 // ENTRY (Node): `npm run serve`, and `<resources>/bundles/headless.mjs` in a package (run by
 // Electron as Node; `npm run smoke:package` runs it with plain node). The same supervisor as the
 // desktop app, in a terminal: prints each startup step with its time, then the sign-in link;
-// SIGINT/SIGTERM stop it all.
+// SIGINT/SIGTERM stop it all. TASKDOCK_ROLE (docs/scale-out.md "Roles") picks what this host
+// runs: everything, only worker processes (no sign-in link: there is no UI), or only the API.
 import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/shared/contract';
 import { DesktopConfigError, loadDesktopConfig } from './config.ts';
 import { currentRunner, detectLayout } from './paths.ts';
-import { StartupError, type SupervisorEvent } from './supervisor/supervisor.ts';
+import { StartupError, type SupervisorEvent, serviceLabel } from './supervisor/supervisor.ts';
 import { createTaskdock } from './taskdock.ts';
 
 let config: ReturnType<typeof loadDesktopConfig>;
@@ -31,7 +32,7 @@ const stamp = () => `[${((Date.now() - began) / 1000).toFixed(2).padStart(6)}s]`
 const say = (text: string) => process.stdout.write(`${stamp()} ${text}\n`);
 
 function describe(event: SupervisorEvent): string {
-  const name = event.service.padEnd(8);
+  const name = serviceLabel({ name: event.service, instance: event.instance }).padEnd(8);
   switch (event.type) {
     case 'starting':
       return `${name} starting${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`;
@@ -78,10 +79,12 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGHUP', () => shutdown('SIGHUP'));
 
-say(`Taskdock starting; data dir ${config.dataDir}`);
-try {
+const readyIn = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
+
+/** `all` and `api`: the API's address and the sign-in link, as a user needs them. */
+async function startWithApi(): Promise<void> {
   const runtime = await taskdock.start();
-  say(`Taskdock is ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  say(`Taskdock is ready in ${readyIn()}`);
   process.stdout.write(
     [
       '',
@@ -95,6 +98,28 @@ try {
       '',
     ].join('\n'),
   );
+}
+
+/** `worker`: no API and no UI here, so no link; the workers and where their logs are. */
+async function startWorkers(): Promise<void> {
+  const host = await taskdock.startWorkers();
+  say(`Taskdock workers are ready in ${readyIn()}`);
+  process.stdout.write(
+    [
+      '',
+      `  Workers   ${host.workerPids.length} (pids ${host.workerPids.join(', ')})`,
+      `  Logs      ${taskdock.paths.logs}`,
+      ...storeLines(host.store),
+      '',
+      'This host only runs tasks: sign in on a host that runs the API. Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+say(`Taskdock starting (role ${config.role}); data dir ${config.dataDir}`);
+try {
+  await (config.role === 'worker' ? startWorkers() : startWithApi());
 } catch (err) {
   if (exiting) {
     // A signal arrived during startup: shutdown() finishes and exits.

@@ -1,9 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Where the worker and backend code lives:
@@ -76,25 +73,6 @@ export function defaultUiDir(layout: Layout): string {
     ? path.join(layout.resourcesPath, 'ui')
     : path.join(layout.repoRoot, 'frontend', 'out');
 }
-
-/** The OS app-data directory, the same one Electron's `userData` resolves to for "Taskdock". */
-export function defaultDataDir(env: Env, platform = process.platform, home = os.homedir()): string {
-  if (platform === 'win32') {
-    return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Taskdock');
-  }
-  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Taskdock');
-  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'Taskdock');
-}
-
-export const dataPaths = (dataDir: string) => ({
-  dataDir,
-  logs: path.join(dataDir, 'logs'),
-  redis: path.join(dataDir, 'redis'),
-  runtime: path.join(dataDir, 'runtime.json'),
-  token: path.join(dataDir, 'token'),
-  lock: path.join(dataDir, 'supervisor.lock'),
-  backendPort: path.join(dataDir, 'backend-port'),
-});
 
 /** The command and arguments that run the worker or backend entry in this layout. */
 export function nodeServiceCommand(

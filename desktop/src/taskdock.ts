@@ -1,22 +1,27 @@
+import os from 'node:os';
 import type { ServiceName, StoreInfo } from '@taskdock/shared/contract';
-import { readLastBackendPort, saveBackendPort } from './backend-port.ts';
-import type { DesktopConfig } from './config.ts';
-import { lockDataDir, prepareDataDir } from './data-dir.ts';
-import {
-  dataPaths,
-  defaultUiDir,
-  type Layout,
-  type NodeRunner,
-  nodeServiceCommand,
-  type RedisLookup,
-} from './paths.ts';
+import { dataPaths } from '@taskdock/shared/node/data-paths';
+import { describeRedis } from '@taskdock/shared/node/redis-connection';
+import { readRemoteServing, servingEnv } from '@taskdock/shared/node/remote-serving';
 import {
   type RuntimeInfo,
   removeRuntimeFile,
   removeStaleRuntimeFileSync,
   runtimeSupervisor,
   writeRuntimeFile,
-} from './runtime-file.ts';
+} from '@taskdock/shared/node/runtime-file';
+import { createSignInUrl } from '@taskdock/shared/node/sign-in';
+import { ensureToken } from '@taskdock/shared/node/token-file';
+import { readLastBackendPort, saveBackendPort } from './backend-port.ts';
+import type { DesktopConfig } from './config.ts';
+import { lockDataDir, prepareDataDir } from './data-dir.ts';
+import {
+  defaultUiDir,
+  type Layout,
+  type NodeRunner,
+  nodeServiceCommand,
+  type RedisLookup,
+} from './paths.ts';
 import { attachSupervisionChannel } from './supervisor/backend-channel.ts';
 import { LogStore, type LogStoreOptions } from './supervisor/logs.ts';
 import {
@@ -42,8 +47,6 @@ import {
   Supervisor,
   type SupervisorEvent,
 } from './supervisor/supervisor.ts';
-import { ensureToken } from './token.ts';
-import { createSignInUrl } from './ui-url.ts';
 
 export interface TaskdockOptions {
   readonly config: DesktopConfig;
@@ -61,6 +64,12 @@ export interface TaskdockOptions {
   readonly logStore?: Partial<Omit<LogStoreOptions, 'dir'>>;
 }
 
+/** What a `worker` host runs once started. */
+export interface WorkerHostInfo {
+  readonly store: StoreInfo;
+  readonly workerPids: readonly number[];
+}
+
 export interface Taskdock {
   readonly paths: ReturnType<typeof dataPaths>;
   /** Set once start() has begun (the log store needs a writable data dir). */
@@ -69,6 +78,8 @@ export interface Taskdock {
   onEvent(listener: (event: SupervisorEvent) => void): () => void;
   /** Runs everything; resolves with what runtime.json holds, or throws a StartupError. */
   start(): Promise<RuntimeInfo>;
+  /** The same for TASKDOCK_ROLE=worker, which has no API (and no runtime.json). */
+  startWorkers(): Promise<WorkerHostInfo>;
   /** Stops everything in reverse order and removes runtime.json (idempotent). */
   stop(): Promise<void>;
   /** A fresh one-time sign-in link (after start). */
@@ -78,8 +89,8 @@ export interface Taskdock {
 
 /**
  * Taskdock as one object: the data dir and its lock, the token, redis-server (unless
- * TASKDOCK_REDIS_URL), worker and backend under one Supervisor, runtime.json. The headless
- * runner and the Electron main process both use it.
+ * TASKDOCK_REDIS_URL), the worker processes and the backend under one Supervisor (those of
+ * TASKDOCK_ROLE), runtime.json. The headless runner and the Electron main process both use it.
  */
 export function createTaskdock(options: TaskdockOptions): Taskdock {
   const { config } = options;
@@ -127,11 +138,18 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
           })
         : undefined;
     const memory = plan.mode === 'memory';
-    const redisUrl = () => (redis ? redis.url() : (config.redisUrl ?? null));
+    // runtime.json's `redis.url`: ours, the external URL, or (Sentinel, Cluster) where it is.
+    const external = config.redis;
+    const redisUrl = () =>
+      redis
+        ? redis.url()
+        : (config.redisSecrets.TASKDOCK_REDIS_URL ?? (external ? describeRedis(external) : null));
     const info = storeInfo(plan);
     const childEnv = () => ({
       ...config.osEnv,
       ...config.serviceSettings,
+      // An external Redis's form (addresses, names, TLS): its passwords go on the pipe.
+      ...config.redisEnv,
       TASKDOCK_DATA_DIR: config.dataDir,
       // The worker's readiness is its "worker ready" info line: never quieter than info.
       TASKDOCK_LOG_LEVEL: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'info',
@@ -147,30 +165,42 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
         cwd: config.dataDir,
         env: () => ({ ...childEnv(), ...built.env }),
         // The password must not be in env: a task can read its worker's /proc/<pid>/environ.
-        secrets: (): Record<string, string> => {
-          const url = redisUrl();
-          return url === null ? {} : { TASKDOCK_REDIS_URL: url };
-        },
+        secrets: (): Record<string, string> =>
+          redis ? { TASKDOCK_REDIS_URL: redis.url() } : { ...config.redisSecrets },
       };
     };
-    // Memory mode: the backend runs the tasks itself, so there is no worker process.
-    const worker = memory
-      ? undefined
-      : createWorkerService({
-          ...command('worker'),
-          readyTimeoutMs: options.readyTimeoutMs?.worker,
-          // The worker lets active tasks finish for its grace period, then re-queues them.
-          stopGraceMs: options.stopGraceMs?.worker ?? config.shutdownGraceMs + 5000,
-        });
+    // Memory mode: the backend runs the tasks itself, so there is no worker process; an `api`
+    // host's workers run on other hosts.
+    const workerCount = memory || config.role === 'api' ? 0 : config.workerProcesses;
+    const workers = Array.from({ length: workerCount }, (_, i) =>
+      createWorkerService({
+        ...command('worker'),
+        // Numbered only when there are several: one worker keeps `worker.log` as before.
+        ...(workerCount > 1 ? { instance: i + 1 } : {}),
+        readyTimeoutMs: options.readyTimeoutMs?.worker,
+        // The worker lets active tasks finish for its grace period, then re-queues them.
+        stopGraceMs: options.stopGraceMs?.worker ?? config.shutdownGraceMs + 5000,
+      }),
+    );
+    if (config.role === 'worker') {
+      return { specs: [redis, ...workers].filter((spec) => spec !== undefined), redis, redisUrl };
+    }
     const backendCommand = command('backend');
     const uiDir = config.serviceSettings.TASKDOCK_UI_DIR ?? defaultUiDir(options.layout);
     backend = createBackendService({
       ...backendCommand,
-      env: () => ({ ...backendCommand.env(), TASKDOCK_UI_DIR: uiDir }),
+      // The remote workers setting is read at each start, so a restart applies a changed one.
+      env: () => ({
+        ...backendCommand.env(),
+        ...servingEnv(config.serviceSettings, readRemoteServing(config.dataDir), os.hostname()),
+        TASKDOCK_UI_DIR: uiDir,
+      }),
+      tlsCertFile: config.serviceSettings.TASKDOCK_TLS_CERT,
       port: config.port,
       lastPort: lastBackendPort,
       note: (message) => store.system('backend', 'warn', message),
       token,
+      needsWorker: config.role === 'all',
       readyTimeoutMs: options.readyTimeoutMs?.backend,
       stopGraceMs: options.stopGraceMs?.backend,
       attach: (run) => {
@@ -180,16 +210,31 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
           services: () => sv.services(),
           onChange: (listener) => sv.onChange(listener),
           logs: store,
+          restartBackend: () => void sv.restart('backend'),
         });
       },
     });
-    const specs = [redis, worker, backend].filter((spec) => spec !== undefined);
+    const specs = [redis, ...workers, backend].filter((spec) => spec !== undefined);
     return { specs, redis, redisUrl };
   }
 
-  /** Services shown but not run: an external Redis, or redis and worker in memory mode. */
+  /**
+   * Services shown but not run: an external Redis, redis and worker in memory mode, and the
+   * workers of an `api` host (TASKDOCK_ROLE).
+   */
   function outsideServices(plan: StorePlan): OutsideService[] {
-    if (plan.mode === 'external') return [{ name: 'redis', status: 'external' }];
+    // A worker host has no API to show its services; an api host's workers run elsewhere.
+    const elsewhere: OutsideService[] =
+      config.role === 'api'
+        ? [
+            {
+              name: 'worker',
+              status: 'external',
+              message: 'runs on other hosts (TASKDOCK_ROLE=api)',
+            },
+          ]
+        : [];
+    if (plan.mode === 'external') return [{ name: 'redis', status: 'external' }, ...elsewhere];
     if (plan.mode !== 'memory') return [];
     const message = notUsedInMemoryMode(plan.reason);
     return [
@@ -249,7 +294,59 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
     }
   }
 
-  async function start(): Promise<RuntimeInfo> {
+  /** Roles with an API (`all`, `api`): runs them and writes runtime.json. */
+  function start(): Promise<RuntimeInfo> {
+    if (config.role === 'worker') {
+      return Promise.reject(
+        new StartupError(
+          'supervisor',
+          'TASKDOCK_ROLE=worker runs no API and no UI: run it with `npm run serve` (the headless runner), or unset TASKDOCK_ROLE',
+        ),
+      );
+    }
+    return boot(async (plan, redisUrl, store) => {
+      const sv = supervisor as Supervisor;
+      const apiUrl = (backend as BackendService).url();
+      // Kept for the next start (TASKDOCK_PORT, when set, wins over it).
+      await saveBackendPort(paths.backendPort, Number(new URL(apiUrl).port));
+      runtime = {
+        apiUrl,
+        token,
+        store: storeInfo(plan),
+        redis: plan.mode === 'memory' ? null : { url: redisUrl() as string },
+        pids: { redis: sv.pid('redis'), worker: sv.pid('worker'), backend: sv.pid('backend') },
+        uiUrl: createSignInUrl(apiUrl, token),
+        supervisor: runtimeSupervisor(options.supervisorPid),
+      };
+      const info = runtime;
+      writes = writes.then(() => writeRuntimeFile(paths.runtime, info));
+      await writes;
+      store.system('supervisor', 'info', `ready: ${apiUrl}`);
+      return runtime;
+    });
+  }
+
+  /**
+   * TASKDOCK_ROLE=worker: only worker processes, on the external Redis. No token, no
+   * runtime.json: there is no API on this host to point a reader at.
+   */
+  function startWorkers(): Promise<WorkerHostInfo> {
+    if (config.role !== 'worker') {
+      return Promise.reject(
+        new StartupError('supervisor', `TASKDOCK_ROLE=${config.role} runs an API: use start()`),
+      );
+    }
+    return boot(async (plan, _redisUrl, store) => {
+      const pids = (supervisor as Supervisor).pids('worker');
+      store.system('supervisor', 'info', `ready: ${pids.length} worker processes`);
+      return { store: storeInfo(plan), workerPids: pids };
+    });
+  }
+
+  /** The data dir and its lock, the token, the log store, the store plan, the services. */
+  async function boot<T>(
+    finish: (plan: StorePlan, redisUrl: () => string | null, store: LogStore) => Promise<T>,
+  ): Promise<T> {
     // First, before any await: a runtime.json left by a killed run must not point a reader at
     // dead processes for even the moments the lock takes.
     removeStaleRuntimeFileSync(paths.runtime, options.supervisorPid);
@@ -262,7 +359,7 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
     try {
       // The lock is ours: whatever runtime.json is left belongs to no live stack.
       await removeRuntimeFile(paths.runtime);
-      token = config.token ?? (await ensureToken(config.dataDir));
+      if (config.role !== 'worker') token = config.token ?? (await ensureToken(config.dataDir));
       logs = new LogStore({ dir: paths.logs, ...options.logStore });
       logs.system('supervisor', 'info', `starting; data dir ${config.dataDir}`);
       const lastBackendPort =
@@ -275,27 +372,9 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
         pathEnv: options.redisLookup?.pathEnv ?? config.osEnv.PATH ?? '',
         pathExt: config.osEnv.PATHEXT,
       });
-      if (first.mode === 'external') await checkExternalRedis(config.redisUrl as string);
+      if (first.mode === 'external') await checkExternalRedis(first.spec);
       const { plan, redisUrl } = await runServices(logs, lastBackendPort, first);
-      const store = storeInfo(plan);
-      const sv = supervisor as Supervisor;
-      const apiUrl = (backend as BackendService).url();
-      // Kept for the next start (TASKDOCK_PORT, when set, wins over it).
-      await saveBackendPort(paths.backendPort, Number(new URL(apiUrl).port));
-      runtime = {
-        apiUrl,
-        token,
-        store,
-        redis: plan.mode === 'memory' ? null : { url: redisUrl() as string },
-        pids: { redis: sv.pid('redis'), worker: sv.pid('worker'), backend: sv.pid('backend') },
-        uiUrl: createSignInUrl(apiUrl, token),
-        supervisor: runtimeSupervisor(options.supervisorPid),
-      };
-      const info = runtime;
-      writes = writes.then(() => writeRuntimeFile(paths.runtime, info));
-      await writes;
-      logs.system('supervisor', 'info', `ready: ${apiUrl}`);
-      return runtime;
+      return await finish(plan, redisUrl, logs);
     } catch (err) {
       await stop();
       // stop() may have run before the lock was taken (a stop during startup): release it too.
@@ -335,6 +414,7 @@ export function createTaskdock(options: TaskdockOptions): Taskdock {
       return () => listeners.delete(listener);
     },
     start,
+    startWorkers,
     stop,
     signInUrl() {
       if (!runtime) throw new Error('Taskdock is not running');

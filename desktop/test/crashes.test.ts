@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { ServiceList, ServiceLogList, ServiceName } from '@taskdock/shared/contract';
-import { isAlive } from '../src/supervisor/process-tree.ts';
+import { isAlive } from '@taskdock/shared/node/processes';
 import type { SupervisorEvent } from '../src/supervisor/supervisor.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';
 import { api, readRuntime, testTaskdock } from './helpers/stack.ts';

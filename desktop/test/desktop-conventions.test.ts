@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ServiceInfo, TaskEvent } from '@taskdock/shared/contract';
+import { readSse } from '@taskdock/shared/node/sse-reader';
 import { loadDesktopConfig } from '../src/config.ts';
 import { autoUpdateOff, scheduleUpdateChecks } from '../src/shell/auto-update.ts';
 import { TASK_PAGE_PATH, taskIdOfPage, taskPageSignIn } from '../src/shell/task-page.ts';
@@ -16,7 +17,6 @@ import {
 } from '../src/shell/tray-menu.ts';
 import { type Notifier, WatchedTasks } from '../src/shell/watched-tasks.ts';
 import { splashUrl, unusedSteps } from '../src/splash.ts';
-import { readSse } from '../src/sse-reader.ts';
 import { waitFor } from './helpers/process.ts';
 import { REPO_ROOT } from './helpers/stack.ts';
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ServiceList } from '@taskdock/shared/contract';
-import { freePort } from '../src/supervisor/ports.ts';
+import { freePort } from '@taskdock/shared/node/ports';
 import { redisPing } from '../src/supervisor/redis-client.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';
 import { api, testTaskdock } from './helpers/stack.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { ServiceList, Stats } from '@taskdock/shared/contract';
-import type { RuntimeInfo } from '../src/runtime-file.ts';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import type { Taskdock } from '../src/taskdock.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';
 import { api, testTaskdock } from './helpers/stack.ts';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { commandLine, descendants, isAlive } from '../src/supervisor/process-tree.ts';
+import { commandLine, descendants, isAlive } from '@taskdock/shared/node/processes';
 import { trackResources, waitFor } from './helpers/process.ts';
 import {
   api,

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/shared/contract';
-import type { RuntimeInfo } from '../src/runtime-file.ts';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import { followLiveTasks, type LiveTasks } from '../src/shell/live-tasks.ts';
 import { taskPageSignIn } from '../src/shell/task-page.ts';
 import type { Notifier } from '../src/shell/watched-tasks.ts';

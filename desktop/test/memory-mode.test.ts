@@ -11,9 +11,9 @@ import type {
   Task,
   TaskLogs,
 } from '@taskdock/shared/contract';
-import type { RuntimeInfo } from '../src/runtime-file.ts';
-import { freePort } from '../src/supervisor/ports.ts';
-import { isAlive } from '../src/supervisor/process-tree.ts';
+import { freePort } from '@taskdock/shared/node/ports';
+import { isAlive } from '@taskdock/shared/node/processes';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import { StartupError } from '../src/supervisor/supervisor.ts';
 import type { Taskdock } from '../src/taskdock.ts';
 import { trackResources, waitFor } from './helpers/process.ts';

@@ -5,7 +5,6 @@ import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
   currentRunner,
-  defaultDataDir,
   detectLayout,
   findRepoRoot,
   nodeServiceCommand,
@@ -148,14 +147,5 @@ describe('nodeServiceCommand', () => {
     );
     assert.equal(packaged.command, '/app/Taskdock');
     assert.deepEqual(packaged.env, { ELECTRON_RUN_AS_NODE: '1' });
-  });
-
-  test('the default data dir is the OS app-data dir Electron uses', () => {
-    assert.equal(defaultDataDir({}, 'linux', '/home/u'), '/home/u/.config/Taskdock');
-    assert.equal(defaultDataDir({ XDG_CONFIG_HOME: '/x' }, 'linux', '/home/u'), '/x/Taskdock');
-    assert.equal(
-      defaultDataDir({}, 'darwin', '/Users/u'),
-      '/Users/u/Library/Application Support/Taskdock',
-    );
   });
 });

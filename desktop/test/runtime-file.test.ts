@@ -10,7 +10,7 @@ import {
   type RuntimeInfo,
   readRuntimeFile,
   runtimeSupervisor,
-} from '../src/runtime-file.ts';
+} from '@taskdock/shared/node/runtime-file';
 import { killPids, trackResources, waitFor } from './helpers/process.ts';
 import { startHeadless, testTaskdock } from './helpers/stack.ts';
 

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/shared/contract';
-import type { RuntimeInfo } from '../src/runtime-file.ts';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import type { Taskdock } from '../src/taskdock.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';
 import { api, testTaskdock } from './helpers/stack.ts';

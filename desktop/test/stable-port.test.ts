@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { RuntimeInfo } from '../src/runtime-file.ts';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import type { Taskdock } from '../src/taskdock.ts';
 import { killPids, trackResources } from './helpers/process.ts';
 import { api, readRuntime, testTaskdock } from './helpers/stack.ts';

@@ -17,6 +17,7 @@ import {
   PlugIcon,
   PlusIcon,
   ServerIcon,
+  SettingsIcon,
   TasksIcon,
 } from './ui/icons';
 
@@ -28,6 +29,7 @@ const NAV = [
   { href: '/workflows', label: 'Workflows', icon: PlugIcon, key: 'w' },
   { href: '/services', label: 'Services', icon: ServerIcon, key: 's' },
   { href: '/logs', label: 'Logs', icon: LogsIcon, key: 'l' },
+  { href: '/settings', label: 'Settings', icon: SettingsIcon, key: 'e' },
 ] as const;
 
 function isCurrent(pathname: string, href: string): boolean {
@@ -41,7 +43,7 @@ const typing = (target: EventTarget | null) =>
   target instanceof HTMLElement &&
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
-/** `g` then a letter goes to a page (g d, g t, g c, g w, g s, g l); `n` opens the new-task form. */
+/** `g` then a letter goes to a page (g d, g t, g c, g w, g s, g l, g e); `n` opens the new-task form. */
 function useNavigationKeys() {
   const router = useRouter();
   useEffect(() => {

@@ -8,6 +8,7 @@ import { formatClock, formatDateTime, formatDuration } from '@/lib/format';
 import { useNow, useResource, useThrottled } from '@/lib/use-resource';
 import { useServiceLogs } from '@/lib/use-service-logs';
 import { PageHeader } from './page-header';
+import { RedisServerCard } from './redis-server-card';
 import { RelativeTime } from './relative-time';
 import { ServiceStatusBadge } from './status-badge';
 import { Button } from './ui/button';
@@ -48,10 +49,11 @@ export function ServicesView() {
     const byService = new Map<string, ServiceLogLine[]>();
     for (let i = logs.lines.length - 1; i >= 0; i--) {
       const line = logs.lines[i] as ServiceLogLine;
-      const list = byService.get(line.service) ?? [];
+      const card = cardId(line.service, line.instance);
+      const list = byService.get(card) ?? [];
       if (list.length < LAST_LINES) {
         list.unshift(line);
-        byService.set(line.service, list);
+        byService.set(card, list);
       }
       if (byService.size >= 4 && [...byService.values()].every((l) => l.length >= LAST_LINES))
         break;
@@ -99,17 +101,26 @@ export function ServicesView() {
         <div className="service-grid">
           {data.services.map((service) => (
             <ServiceCard
-              key={service.name}
+              key={cardId(service.name, service.instance)}
               service={service}
               now={now}
-              lines={lastLines.get(service.name) ?? []}
+              lines={lastLines.get(cardId(service.name, service.instance)) ?? []}
             />
           ))}
+        </div>
+      ) : null}
+      {data?.redis ? (
+        <div style={{ marginTop: 16 }}>
+          <RedisServerCard redis={data.redis} />
         </div>
       ) : null}
     </div>
   );
 }
+
+/** `worker`, or `worker-2` for one of several worker processes on this host. */
+const cardId = (name: string, instance: number | undefined) =>
+  instance === undefined ? name : `${name}-${instance}`;
 
 function ServiceCard({
   service,
@@ -125,11 +136,15 @@ function ServiceCard({
       ? now - Date.parse(service.startedAt)
       : undefined;
   return (
-    <section className="card" aria-labelledby={`svc-${service.name}`} data-service={service.name}>
+    <section
+      className="card"
+      aria-labelledby={`svc-${cardId(service.name, service.instance)}`}
+      data-service={service.name}
+    >
       <header className="card-header">
         <div>
-          <h2 id={`svc-${service.name}`} className="mono">
-            {service.name}
+          <h2 id={`svc-${cardId(service.name, service.instance)}`} className="mono">
+            {service.instance === undefined ? service.name : `${service.name} ${service.instance}`}
           </h2>
           <span className="field-hint">{DESCRIPTIONS[service.name]}</span>
         </div>

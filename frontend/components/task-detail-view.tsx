@@ -109,7 +109,15 @@ function TaskDetail({ id }: { id: string }) {
     try {
       const updated = await (kind === 'cancel' ? api.cancelTask(id) : api.retryTask(id));
       task.mutate(() => updated);
-      toast(kind === 'cancel' ? 'Task cancelled' : 'Task re-queued', 'success');
+      toast(
+        kind === 'retry'
+          ? 'Task re-queued'
+          : updated.status === 'cancelled'
+            ? 'Task cancelled'
+            : // A remote worker stops it at its next heartbeat; the end arrives live.
+              'Cancel requested: its worker stops it at its next heartbeat',
+        'success',
+      );
       void logs.reload();
     } catch (err) {
       toast(errorMessage(err), 'error');

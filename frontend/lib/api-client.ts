@@ -5,13 +5,17 @@ import type {
   BulkActionRequest,
   BulkActionResult,
   CheckSchedule,
+  CreatedWorkerToken,
   CreateTask,
+  CreateWorkerToken,
   ErrorBody,
   FieldError,
   ListTasksQuery,
   QueueList,
   QueueState,
   Readiness,
+  RemoteServingSetting,
+  RemoteServingStatus,
   RemoveFinished,
   RemoveFinishedResult,
   Schedule,
@@ -27,6 +31,7 @@ import type {
   TaskList,
   TaskLogs,
   UpsertSchedule,
+  WorkerTokenList,
   WorkflowList,
 } from '@taskdock/shared/contract';
 
@@ -201,6 +206,20 @@ export const api = {
   resumeSchedule: (name: string) => post<Schedule>(`${schedulePath(name)}/resume`),
   deleteSchedule: async (name: string) => {
     await request<void>('DELETE', schedulePath(name));
+  },
+
+  remoteServing: (signal?: AbortSignal) =>
+    get<RemoteServingStatus>('/api/remote-serving', undefined, signal),
+  /** Saves the setting; the supervisor restarts the backend with it (a 400 names the field). */
+  saveRemoteServing: async (body: RemoteServingSetting) =>
+    (await request<RemoteServingStatus>('PUT', '/api/remote-serving', { body })).data,
+  workerTokens: (signal?: AbortSignal) =>
+    get<WorkerTokenList>('/api/worker-tokens', undefined, signal),
+  /** The answer is the only place the token itself appears. */
+  createWorkerToken: (body: CreateWorkerToken) =>
+    post<CreatedWorkerToken>('/api/worker-tokens', body),
+  revokeWorkerToken: async (id: string) => {
+    await request<void>('DELETE', `/api/worker-tokens/${encodeURIComponent(id)}`);
   },
 };
 

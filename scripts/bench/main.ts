@@ -1,13 +1,9 @@
-// ENTRY: `npm run bench [-- --quick]`. Starts its own redis-server with the app's configuration,
-// measures raw BullMQ and Taskdock side by side, prints a table and, last, one JSON line.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// ENTRY: `npm run bench [-- --quick] [-- --scale]`. Starts its own redis-server with the app's
+// configuration, measures raw BullMQ and Taskdock side by side, prints a table and, last, one
+// JSON line. `--scale` measures only throughput with 1, 2 and 4 worker processes (scale.ts).
 import type { Stats } from '@taskdock/shared/contract';
-import { freePort } from '../../desktop/src/supervisor/ports.ts';
+import { startBenchBackend } from './backend.ts';
 import {
-  type Api,
   apiCreate,
   coldStart,
   e2eLatency,
@@ -21,9 +17,10 @@ import {
   taskdockJobsPerSec,
 } from './measures.ts';
 import { measureMemoryMode } from './memory-mode.ts';
-import { round, startNode } from './processes.ts';
-import { startBenchRedis } from './redis.ts';
+import { round } from './processes.ts';
+import { redisStore, startBenchRedis } from './redis.ts';
 import { measureRemoteWorkers } from './remote-workers.ts';
+import { runScaleBench } from './scale.ts';
 
 const SIZES = {
   full: {
@@ -67,32 +64,16 @@ const plan = SIZES[size];
 const CONCURRENCY = 50;
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
+if (process.argv.includes('--scale')) {
+  await runScaleBench({ jobs: plan.jobs, rounds: plan.rounds, concurrency: CONCURRENCY, log });
+  process.exit(0);
+}
 const redis = await startBenchRedis();
-const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-'));
-const token = randomBytes(24).toString('base64url');
-const port = await freePort();
-const backend = startNode('backend/src/server.ts', [], {
-  TASKDOCK_REDIS_URL: redis.url,
-  TASKDOCK_DATA_DIR: dataDir,
-  TASKDOCK_TOKEN: token,
-  TASKDOCK_PORT: String(port),
-  TASKDOCK_LOG_LEVEL: 'warn',
-});
-const api: Api = {
-  base: `http://127.0.0.1:${port}`,
-  headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-};
+const store = redisStore(redis.url);
+const backend = await startBenchBackend(store.env);
+const { api } = backend;
 
 try {
-  await backend.waitFor('backend listening').catch(async () => {
-    // At log level warn the listen line is not printed: poll liveness instead.
-    for (let i = 0; i < 200; i++) {
-      if ((await fetch(`${api.base}/api/health`).catch(() => null))?.ok) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`backend did not start:\n${backend.output()}`);
-  });
-
   log(
     `bench (${size}): ${plan.jobs} no-op jobs x ${plan.rounds} rounds, concurrency ${CONCURRENCY}`,
   );
@@ -100,7 +81,7 @@ try {
   let ours = 0;
   for (let r = 0; r < plan.rounds; r++) {
     raw = Math.max(raw, await rawBullmqJobsPerSec(redis.url, plan.jobs, CONCURRENCY));
-    ours = Math.max(ours, await taskdockJobsPerSec(api, redis.url, plan.jobs, CONCURRENCY));
+    ours = Math.max(ours, await taskdockJobsPerSec(api, store, plan.jobs, CONCURRENCY));
     log(`  round ${r + 1}: raw ${Math.round(raw)}/s, taskdock ${Math.round(ours)}/s`);
   }
 
@@ -108,7 +89,7 @@ try {
   log(`POST /api/tasks at ${plan.rate}/s for ${plan.seconds} s`);
   const create = await apiCreate(api, plan.rate, plan.seconds);
   await relayCaughtUp(api);
-  const worker = startWorker(redis.url, CONCURRENCY);
+  const worker = startWorker(store.env, CONCURRENCY);
   await worker.waitFor('"worker ready"');
   // Idle means idle: the worker first runs what the API test queued.
   await queueDrained(api);
@@ -208,5 +189,4 @@ try {
 } finally {
   await backend.stop();
   await redis.stop();
-  await rm(dataDir, { recursive: true, force: true });
 }

@@ -9,6 +9,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createQueue } from '../../backend/src/tasks/queues.ts';
 import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
+import type { BenchStore } from './redis.ts';
 
 export interface Api {
   readonly base: string;
@@ -59,13 +60,18 @@ export async function rawBullmqJobsPerSec(redisUrl: string, n: number, concurren
 }
 
 /** The same through Taskdock: `sleep` tasks with ms 0 created by the API, one worker process. */
+/**
+ * Taskdock: N no-op tasks created through the API into a paused queue, then `workers` worker
+ * processes (each with `concurrency` slots) drain it; tasks/s from resume to the last completion.
+ */
 export async function taskdockJobsPerSec(
   api: Api,
-  redisUrl: string,
+  store: BenchStore,
   n: number,
   concurrency: number,
+  workers = 1,
 ) {
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = store.connect();
   // Taskdock's own queue factory: a plain `new Queue()` would reset the events stream length
   // BullMQ keeps for the queue to its default (10,000), and the relay could fall behind it.
   const queue = createQueue('sleep', connection);
@@ -84,9 +90,11 @@ export async function taskdockJobsPerSec(
     if (res.status !== 201)
       throw new Error(`bulk create failed: ${res.status} ${await res.text()}`);
   }
-  const worker = startWorker(redisUrl, concurrency);
+  const workerProcesses = Array.from({ length: workers }, () =>
+    startWorker(store.env, concurrency),
+  );
   try {
-    await worker.waitFor('"worker ready"');
+    await Promise.all(workerProcesses.map((worker) => worker.waitFor('"worker ready"')));
     const started = performance.now();
     await queue.resume();
     await waitForCount(
@@ -96,15 +104,16 @@ export async function taskdockJobsPerSec(
     );
     return n / ((performance.now() - started) / 1000);
   } finally {
-    await worker.stop();
+    await Promise.all(workerProcesses.map((worker) => worker.stop()));
     await queue.close();
     await connection.quit();
   }
 }
 
-export function startWorker(redisUrl: string, concurrency: number) {
+/** A worker process on `store` (its env: TASKDOCK_REDIS_URL, or a Cluster's variables). */
+export function startWorker(redisEnv: Readonly<Record<string, string>>, concurrency: number) {
   return startNode('backend/src/worker/main.ts', [], {
-    TASKDOCK_REDIS_URL: redisUrl,
+    ...redisEnv,
     TASKDOCK_DATA_DIR: os.tmpdir(),
     TASKDOCK_CONCURRENCY: String(concurrency),
   });

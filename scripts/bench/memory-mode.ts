@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from '@taskdock/shared/contract';
-import { freePort } from '../../desktop/src/supervisor/ports.ts';
+import { freePort } from '@taskdock/shared/node/ports';
 import { type Api, apiCreate, coldStart } from './measures.ts';
 import { startNode } from './processes.ts';
 

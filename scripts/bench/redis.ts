@@ -3,9 +3,33 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@taskdock/shared/node/ports';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { Redis } from 'ioredis';
-import { freePort } from '../../desktop/src/supervisor/ports.ts';
 import { renderRedisConfig } from '../../desktop/src/supervisor/services.ts';
+
+/**
+ * How the bench and its processes reach one Redis topology: a single server here; a Cluster
+ * is another BenchStore (its variables in `env`, a Cluster client from `connect`).
+ */
+export interface BenchStore {
+  /** The variables a backend or worker process is given to reach it. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The bench's own client (queue pause/resume, counts); retries forever, as BullMQ needs. */
+  connect(): RedisConnection;
+}
+
+export function redisStore(url: string): BenchStore {
+  return {
+    env: { TASKDOCK_REDIS_URL: url },
+    connect: () => new Redis(url, { maxRetriesPerRequest: null }),
+  };
+}
+
+/** A Cluster (the test harness's): its primaries as TASKDOCK_REDIS_CLUSTER seeds. */
+export function clusterStore(cluster: { seeds: string; client(): RedisConnection }): BenchStore {
+  return { env: { TASKDOCK_REDIS_CLUSTER: cluster.seeds }, connect: () => cluster.client() };
+}
 
 export interface BenchRedis {
   readonly url: string;

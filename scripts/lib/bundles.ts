@@ -1,5 +1,5 @@
 // The esbuild bundles of every process entry (see scripts/build.ts for the layout).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
@@ -20,11 +20,34 @@ export const DIST = path.join(ROOT, 'dist');
 
 /**
  * The Node inside the Electron of desktop/package.json, which runs every bundle in a package
- * (the main process, and the worker, backend and headless runner as ELECTRON_RUN_AS_NODE).
- * Electron 40 and later ship Node 24 (not verifiable offline here); scripts/test/packaging-messages.test.ts
+ * (the main process, and the worker, backend, headless runner and CLI as ELECTRON_RUN_AS_NODE).
+ * Electron 40 to 45 ship Node 24 (their release notes); scripts/test/packaging-messages.test.ts
  * ties this target to the Electron major.
  */
 export const ELECTRON_NODE_TARGET = 'node24';
+
+/**
+ * The esbuild target of a Node version range's minimum: `>=22.12` → `node22.12`. Only a plain
+ * lower bound is accepted, so the target cannot silently drift from what `engines` says.
+ */
+export function engineTarget(range: string): string {
+  const match = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(range.trim());
+  if (!match) throw new Error(`engines.node must be a plain ">=X.Y" range, got "${range}"`);
+  return `node${match[1]}`;
+}
+
+/**
+ * The Node of root package.json `engines`: the plain-Node bundles (worker, backend, headless,
+ * CLI) run on it too (`smoke:bundles`, a server without Electron), so they target its minimum,
+ * which Electron's newer Node runs as well. Only the Electron main bundle targets Electron's.
+ */
+export const ENGINES_NODE_TARGET = engineTarget(
+  (
+    JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+    }
+  ).engines.node,
+);
 
 export const ENTRIES: readonly BundleEntry[] = [
   { source: 'backend/src/server.ts', outfile: 'bundles/server.mjs', runtime: 'node' },
@@ -68,7 +91,7 @@ export function optionsFor(entry: BundleEntry): BuildOptions {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: ELECTRON_NODE_TARGET,
+    target: entry.runtime === 'electron-main' ? ELECTRON_NODE_TARGET : ENGINES_NODE_TARGET,
     external:
       entry.runtime === 'electron-main' ? ['electron', ...OPTIONAL_EXTERNALS] : OPTIONAL_EXTERNALS,
     banner: { js: BANNER },

@@ -45,7 +45,8 @@ describe('electron-builder.yml', () => {
 
   it('signs redis-server with the hardened runtime on macOS', () => {
     assert.equal(config.mac.hardenedRuntime, true);
-    assert.equal(config.mac.target, 'dmg');
+    // electron-updater updates a Mac app from the zip; the dmg is what users install.
+    assert.deepEqual(config.mac.target, ['dmg', 'zip']);
     assert.deepEqual(config.mac.binaries, ['Contents/Resources/redis/redis-server']);
     const plist = readFileSync(path.join(ROOT, config.mac.entitlements), 'utf8');
     assert.match(plist, /<key>com\.apple\.security\.cs\.allow-jit<\/key>\s*<true\/>/);
@@ -59,6 +60,12 @@ describe('electron-builder.yml', () => {
     assert.equal(config.nsis.allowElevation, false);
     assert.equal(config.win.requestedExecutionLevel, 'asInvoker');
     assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
+  });
+
+  it('publishes to a GitHub repository: a placeholder that release.yml replaces', () => {
+    assert.equal(config.publish.provider, 'github');
+    assert.equal(config.publish.owner, 'your-github-owner');
+    assert.equal(config.publish.repo, 'taskdock');
   });
 });
 

@@ -69,7 +69,11 @@ describe('npm run dist:dir (with a stand-in Electron)', { skip }, () => {
     await writeFile(path.join(standIn, 'LICENSE'), 'stand-in');
     await writeFile(path.join(standIn, 'LICENSES.chromium.html'), 'stand-in');
     node(['scripts/build.ts']);
-    node(['scripts/dist.ts', '--dir'], { ...process.env, TASKDOCK_ELECTRON_DIST: standIn });
+    node(['scripts/dist.ts', '--dir'], {
+      ...process.env,
+      TASKDOCK_ELECTRON_DIST: standIn,
+      TASKDOCK_PUBLISH_REPOSITORY: 'a-fork/taskdock-fork',
+    });
   });
   after(async () => {
     await rm(standIn, { recursive: true, force: true });
@@ -98,6 +102,13 @@ describe('npm run dist:dir (with a stand-in Electron)', { skip }, () => {
       [],
     );
     assert.ok(!existsSync(path.join(resources, 'app')), 'no unpacked app folder');
+  });
+
+  it('updates from the repository it was built for (TASKDOCK_PUBLISH_REPOSITORY)', () => {
+    const updateConfig = readFileSync(path.join(resources, 'app-update.yml'), 'utf8');
+    assert.match(updateConfig, /^provider: github$/m);
+    assert.match(updateConfig, /^owner: a-fork$/m);
+    assert.match(updateConfig, /^repo: taskdock-fork$/m);
   });
 
   it('runs a task end to end from the unpacked resources (plain node for Electron-as-Node)', async () => {

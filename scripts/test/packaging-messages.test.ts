@@ -72,6 +72,16 @@ describe('packaging messages', () => {
     assert.doesNotMatch(r.output, /found 0/);
   });
 
+  it('a TASKDOCK_PUBLISH_REPOSITORY that is not <owner>/<repo> stops dist before packaging', () => {
+    const r = run('scripts/dist.ts', ['--dir'], { TASKDOCK_PUBLISH_REPOSITORY: 'just-a-name' });
+    assert.equal(r.code, 1, r.output);
+    assert.match(
+      r.output,
+      /TASKDOCK_PUBLISH_REPOSITORY must be <owner>\/<repo>, got "just-a-name"/,
+    );
+    assert.equal(r.output.match(/FAILED/g)?.length, 1);
+  });
+
   it('npm start with a wrong TASKDOCK_ELECTRON_DIST names that variable, not another', async () => {
     const r = run('scripts/start-electron.ts', [], {
       TASKDOCK_ELECTRON_DIST: path.join(tmp, 'nope'),

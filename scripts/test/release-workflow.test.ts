@@ -157,6 +157,25 @@ describe('.github/workflows/release.yml', () => {
     assert.match(steps[dist]?.run ?? '', /--arch \$\{\{ matrix\.arch \}\}/);
   });
 
+  it('uploads what electron-updater reads with the installers, for this repository', () => {
+    const steps = installers?.steps ?? [];
+    const dist = steps.find((s) => s.run?.includes('scripts/dist.ts'));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression
+    assert.equal(dist?.env?.TASKDOCK_PUBLISH_REPOSITORY, '${{ github.repository }}');
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact'));
+    const paths = String(upload?.with?.path ?? '').split('\n');
+    for (const wanted of ['release/*.zip', 'release/latest*.yml', 'release/*.blockmap']) {
+      assert.ok(paths.includes(wanted), `the artifact holds ${wanted}`);
+    }
+    const draft = workflow.jobs['draft-release']?.steps ?? [];
+    const merge = draft.find((s) => s.run?.includes('scripts/merge-update-info.ts'));
+    assert.match(merge?.run ?? '', /darwin-arm64\/release\/latest-mac\.yml/);
+    assert.match(merge?.run ?? '', /darwin-x64\/release\/latest-mac\.yml/);
+    const create = draft.find((s) => s.run?.includes('gh release create'));
+    assert.match(create?.run ?? '', /\{dmg,zip,exe,AppImage,deb,blockmap\}/);
+    assert.match(create?.run ?? '', /upload\/\*/);
+  });
+
   it('uses only known contexts and matrix keys in expressions', () => {
     const keys = new Set(matrix.flatMap((m) => Object.keys(m)));
     for (const [, expr] of text.matchAll(/\$\{\{\s*(.*?)\s*\}\}/g)) {

@@ -36,7 +36,9 @@ export type ConflictCode =
   /** A remote workflow would take the name of a built-in or file workflow. */
   | 'NAME_TAKEN'
   /** A bounded collection is full (e.g. worker tokens). */
-  | 'LIMIT_REACHED';
+  | 'LIMIT_REACHED'
+  /** A setting the environment decides (e.g. TASKDOCK_HOST over the remote workers setting). */
+  | 'SET_BY_ENVIRONMENT';
 
 /** The task exists, but its state forbids the request (or another request holds it). */
 export class ConflictError extends EngineError {
@@ -64,6 +66,16 @@ export class UnsupportedError extends EngineError {
 export class CapacityError extends EngineError {
   constructor(message: string) {
     super('CAPACITY_EXCEEDED', message);
+  }
+}
+
+/**
+ * Fewer Redis replicas than TASKDOCK_REDIS_MIN_REPLICAS confirmed a write in time: the write
+ * happened, but a failover now could lose it.
+ */
+export class ReplicationTimeoutError extends EngineError {
+  constructor(message: string) {
+    super('REPLICATION_TIMEOUT', message);
   }
 }
 

@@ -6,13 +6,14 @@ import type {
   ListTasksQuery,
   UpsertSchedule,
 } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Logger } from 'pino';
 import { previewCronSchedule } from '../tasks/cron-check.ts';
 import { retryWithParams } from '../tasks/edit-retry.ts';
 import { EventHub } from '../tasks/event-hub.ts';
 import { EventRelay, type FinishedTask } from '../tasks/event-relay.ts';
 import { QueueControls } from '../tasks/queue-controls.ts';
+import { replicatedWrites } from '../tasks/replication-wait.ts';
 import { StatsService } from '../tasks/stats-service.ts';
 import { TaskService } from '../tasks/task-service.ts';
 import { listWorkers } from '../tasks/worker-registry.ts';
@@ -23,7 +24,7 @@ import { taskNotFound } from './errors.ts';
 import type { QueueChange, TaskEngine } from './task-engine.ts';
 
 export interface RedisEngineOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly registry: WorkflowRegistry;
   readonly retentionDays: number;
   readonly logger: Logger;
@@ -33,6 +34,8 @@ export interface RedisEngineOptions {
   readonly onFinished?: (task: FinishedTask) => void;
   /** Queues that appear after start (remote workflows, remote/): the relay follows them at once. */
   readonly laterQueues?: { onChange(listener: () => void): void; queues(): readonly string[] };
+  /** TASKDOCK_REDIS_MIN_REPLICAS: a create answers once this many replicas have it (default 0). */
+  readonly minReplicas?: { readonly count: number; readonly timeoutMs: number };
 }
 
 /**
@@ -49,6 +52,11 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<Ta
     retentionDays: options.retentionDays,
     ...(options.cancelWaitMs === undefined ? {} : { cancelWaitMs: options.cancelWaitMs }),
   });
+  const replicated = replicatedWrites(
+    redis,
+    options.minReplicas?.count ?? 0,
+    options.minReplicas?.timeoutMs ?? 0,
+  );
   const stats = new StatsService(redis, workflows);
   const queues = new QueueControls(redis, registry);
   const relay = new EventRelay({
@@ -68,8 +76,8 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<Ta
   const unfollow = registry.onChange(() => relay.follow(registry.list().map((w) => w.name)));
   relay.start();
   return {
-    create: (input: CreateTask) => tasks.create(input),
-    createMany: (inputs: readonly CreateTask[]) => tasks.createMany(inputs),
+    create: (input: CreateTask) => replicated(() => tasks.create(input)),
+    createMany: (inputs: readonly CreateTask[]) => replicated(() => tasks.createMany(inputs)),
     get: (id: string) => tasks.get(id),
     async checkTaskId(id: string) {
       if (!(await tasks.taskRef(id))) throw taskNotFound(id);

@@ -13,6 +13,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  ReplicationTimeoutError,
   UnsupportedError,
 } from '../engine/errors.ts';
 import type { HttpLimits } from '../http-limits.ts';
@@ -48,6 +49,7 @@ function engineErrorReply(err: unknown, request: FastifyRequest): [number, Error
   if (err instanceof ForbiddenError) return [403, errorBody(err.code, err.message)];
   if (err instanceof UnsupportedError) return [501, errorBody(err.code, err.message)];
   if (err instanceof CapacityError) return [503, errorBody(err.code, err.message)];
+  if (err instanceof ReplicationTimeoutError) return [503, errorBody(err.code, err.message)];
   if (!(err instanceof InvalidInputError)) return null;
   const part = request.routeOptions.schema?.body === undefined ? '/querystring' : '/body';
   const answer = err.under(part);

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { PREFIX } from '../tasks/keys.ts';
 
 /**
@@ -20,13 +20,13 @@ export interface SessionStore {
  * Nonces of sign-in links already used. A link carries no expiry, so they are kept (a few bytes
  * per sign-in); a new token (new install or TASKDOCK_TOKEN) makes every old link useless anyway.
  */
-const USED_NONCES_KEY = `${PREFIX}:sign-in:used`;
+const usedNoncesKey = () => `${PREFIX}:sign-in:used`;
 const sessionKey = (hash: string) => `${PREFIX}:session:${hash}`;
 
-export function createRedisSessionStore(redis: Redis): SessionStore {
+export function createRedisSessionStore(redis: RedisConnection): SessionStore {
   return {
     // SADD answers 1 to exactly one caller: two tabs racing with one link get one session.
-    useNonce: async (nonce) => (await redis.sadd(USED_NONCES_KEY, nonce)) === 1,
+    useNonce: async (nonce) => (await redis.sadd(usedNoncesKey(), nonce)) === 1,
     async addSession(hash, ttlMs) {
       await redis.set(sessionKey(hash), String(Date.now()), 'PX', ttlMs);
     },

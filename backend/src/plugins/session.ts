@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -7,8 +7,8 @@ import {
   SessionInfo,
   SIGN_IN_FAILED_PARAM,
   SIGN_IN_QUERY_PARAM,
-  signInMessage,
 } from '@taskdock/shared/contract';
+import { verifySignInValue } from '@taskdock/shared/node/sign-in';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.ts';
 import { isLoopbackHost } from './security.ts';
@@ -59,13 +59,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   return {
     cookieName: `taskdock_session_${instance}`,
     sessionTtlMs,
-    checkSignInLink(value) {
-      const [nonce, signature, extra] = value.split('.');
-      if (!nonce || !signature || extra !== undefined || !SECRET.test(nonce)) return null;
-      const expected = createHmac('sha256', token).update(signInMessage(nonce)).digest();
-      const given = Buffer.from(signature, 'base64url');
-      return given.length === expected.length && timingSafeEqual(given, expected) ? nonce : null;
-    },
+    checkSignInLink: (value) => verifySignInValue(value, token),
     async useNonce(nonce) {
       try {
         return await store.useNonce(nonce);

@@ -1,5 +1,5 @@
+import { duplicateConnection, type RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PREFIX } from '../tasks/keys.ts';
 import { createQueue } from '../tasks/queues.ts';
@@ -19,7 +19,7 @@ class LeaseWorker extends Worker {
 }
 
 export interface LeaseQueuesOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   /** A lease lasts this long from its last heartbeat (the BullMQ lock duration). */
   readonly leaseMs: number;
   /** Expiries after which a task fails with STALLED. */
@@ -43,12 +43,12 @@ export interface LeaseQueue {
 export class LeaseQueues {
   readonly #options: LeaseQueuesOptions;
   /** BullMQ Workers need a client that retries forever (it duplicates it for blocking reads). */
-  readonly #workerClient: Redis;
+  readonly #workerClient: RedisConnection;
   readonly #queues = new Map<string, { worker: LeaseWorker; queue: Queue }>();
 
   constructor(options: LeaseQueuesOptions) {
     this.#options = options;
-    this.#workerClient = options.redis.duplicate({
+    this.#workerClient = duplicateConnection(options.redis, {
       maxRetriesPerRequest: null,
       connectionName: 'taskdock-leases',
     });

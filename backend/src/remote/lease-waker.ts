@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Logger } from 'pino';
 import { PREFIX, queueKey } from '../tasks/keys.ts';
 
@@ -15,8 +15,8 @@ type Wake = () => void;
  * an add by any host or any BullMQ producer wakes a waiter within a few milliseconds.
  */
 export class LeaseWaker {
-  readonly #redis: Redis;
-  readonly #blocking: Redis;
+  readonly #redis: RedisConnection;
+  readonly #blocking: RedisConnection;
   readonly #queues: () => readonly string[];
   readonly #logger: Logger;
   readonly #waiters = new Map<string, Set<Wake>>();
@@ -25,9 +25,9 @@ export class LeaseWaker {
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(redis: Redis, queues: () => readonly string[], logger: Logger) {
+  constructor(redis: RedisConnection, queues: () => readonly string[], logger: Logger) {
     this.#redis = redis;
-    this.#blocking = redis.duplicate({ connectionName: 'taskdock-lease-waker' });
+    this.#blocking = duplicateConnection(redis, { connectionName: 'taskdock-lease-waker' });
     this.#blocking.on('error', () => {});
     this.#queues = queues;
     this.#logger = logger;

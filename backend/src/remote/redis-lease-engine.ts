@@ -14,8 +14,8 @@ import {
   type ReleaseLease,
   type Task,
 } from '@taskdock/shared/contract';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { Job, UnrecoverableError } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import {
@@ -35,6 +35,7 @@ import {
   queueKey,
   STARTED_EVENT,
 } from '../tasks/keys.ts';
+import { OwnerSlots } from '../tasks/owner-slots.ts';
 import { defineScripts } from '../tasks/scripts.ts';
 import { ERROR_CODE_FIELD, type TaskMeta } from '../tasks/task-mapper.ts';
 import { LogBuffer } from '../worker/log-buffer.ts';
@@ -49,11 +50,11 @@ import { WorkerTokens } from './worker-tokens.ts';
 
 export type LeaseConfig = Pick<
   Config,
-  'leaseMs' | 'maxStalls' | 'maxResultBytes' | 'maxLogLines' | 'maxLogLineBytes'
+  'leaseMs' | 'maxStalls' | 'maxPerOwner' | 'maxResultBytes' | 'maxLogLines' | 'maxLogLineBytes'
 >;
 
 export interface RedisLeaseEngineOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   /** The task engine on the same Redis: tasks are read through it. */
   readonly engine: Pick<TaskEngine, 'get'>;
   /** Built-in and file workflows: remote ones never take their names. */
@@ -76,6 +77,8 @@ interface LeaseRecord {
   readonly jobId: string;
   readonly workerId: string;
   readonly takenAt: number;
+  /** The task's owner: the lease holds one of its slots (TASKDOCK_MAX_PER_OWNER). */
+  readonly owner?: string;
 }
 
 const leaseLost = (leaseId: string, why: string) =>
@@ -103,6 +106,8 @@ export async function createRedisLeaseEngine(
   const { engine, local, remote, config, logger, observer } = options;
   const redis = defineScripts(options.redis);
   const tokens = new WorkerTokens(redis);
+  // Remote tasks count against their owner's limit like local ones (one set per owner).
+  const ownerSlots = new OwnerSlots(redis, config.maxPerOwner);
   const workers = new RemoteWorkers(redis, config.leaseMs * 2 + LEASE_LIMITS.maxWaitMs);
   const queues = new LeaseQueues({
     redis,
@@ -229,6 +234,7 @@ export async function createRedisLeaseEngine(
       jobId: raw.jobId as string,
       workerId: raw.workerId as string,
       takenAt: Number(raw.takenAt),
+      ...(raw.owner === undefined ? {} : { owner: raw.owner }),
     };
     if (caller.token && !matchesAnyGlob(record.queue, caller.token.workflows)) {
       throw new ForbiddenError(
@@ -272,6 +278,7 @@ export async function createRedisLeaseEngine(
       }
       throw err;
     } finally {
+      if (record.owner !== undefined) await ownerSlots.free(record.owner, record.taskId);
       await workers.ended(record.workerId, record.leaseId);
       // Throttled: a busy worker's record follows within a second, not on every task.
       await workers.seen(callOf(caller, record.workerId));
@@ -303,6 +310,7 @@ export async function createRedisLeaseEngine(
     const leaseId = randomBytes(24).toString('base64url');
     const job = await lq.take(leaseId, workerId);
     if (!job) return null;
+    const owner = (job.opts as { taskdock?: TaskMeta }).taskdock?.owner;
     const record: LeaseRecord = {
       leaseId,
       taskId: formatTaskId(queue, job.id as string),
@@ -310,9 +318,17 @@ export async function createRedisLeaseEngine(
       jobId: job.id as string,
       workerId,
       takenAt: Date.now(),
+      ...(owner === undefined ? {} : { owner }),
     };
     if (job.deferredFailure) {
       await failStalledHeld(record, job);
+      return 'skipped';
+    }
+    if (owner !== undefined && !(await ownerSlots.hold(owner, record.taskId, durationMs))) {
+      // The owner is at its limit: back for a moment, unlocked, as a local worker does; no
+      // attempt counted and no started event (the relay keeps it queued).
+      await job.moveToDelayed(OwnerSlots.retryAt(), leaseId);
+      await redis.hincrby(`${queueKey(queue)}${record.jobId}`, 'ats', -1);
       return 'skipped';
     }
     const [, cancelled] = await Promise.all([
@@ -324,12 +340,13 @@ export async function createRedisLeaseEngine(
           jobId: record.jobId,
           workerId,
           takenAt: record.takenAt,
+          ...(owner === undefined ? {} : { owner }),
         })
         .pexpire(leaseKey(leaseId), LEASE_RECORD_TTL_MS)
         .exec(),
       // A task with an owner shows as running once its worker says it started (the relay waits
       // for that event, as local workers may put such a task back for an owner slot).
-      (job.opts as { taskdock?: TaskMeta }).taskdock?.owner === undefined
+      owner === undefined
         ? isCancelRequested(record.taskId)
         : redis
             .taskdockStartTask(
@@ -461,6 +478,10 @@ export async function createRedisLeaseEngine(
     }
     const expiresAt = new Date(Date.now() + durationMs).toISOString();
     await Promise.all([
+      // The owner's slot lives as long as the lease: one that expires frees it by itself.
+      record.owner === undefined
+        ? undefined
+        : ownerSlots.hold(record.owner, record.taskId, durationMs),
       input.progress ? lq.queue.updateJobProgress(record.jobId, input.progress) : undefined,
       writeLogs(record, input.logs ?? []),
       workers.seen(callOf(caller, record.workerId)),

@@ -1,5 +1,5 @@
 import type { WorkerInfo } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { InvalidInputError } from '../engine/errors.ts';
 import { remoteWorkerLeasesKey, workerKey } from '../tasks/keys.ts';
 import { writeHeartbeat } from '../tasks/worker-registry.ts';
@@ -28,11 +28,11 @@ export interface RemoteWorkerCall {
  * is shown "lost" for a while.
  */
 export class RemoteWorkers {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #ttlMs: number;
   readonly #lastWrite = new Map<string, number>();
 
-  constructor(redis: Redis, ttlMs: number) {
+  constructor(redis: RedisConnection, ttlMs: number) {
     this.#redis = redis;
     this.#ttlMs = ttlMs;
   }

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { DeclareWorkflow, RemoteWorkflow } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Logger } from 'pino';
 import { ConflictError, InvalidInputError, NotFoundError } from '../engine/errors.ts';
 import { REMOTE_CHANGED_CHANNEL, REMOTE_QUEUES_KEY, REMOTE_WORKFLOWS_KEY } from '../tasks/keys.ts';
@@ -28,8 +28,8 @@ function toWorkflow(declared: RemoteWorkflow): Workflow {
  * the synchronous registry: reloaded on a change message and every few seconds.
  */
 export class RemoteWorkflows {
-  readonly #redis: Redis;
-  readonly #subscriber: Redis;
+  readonly #redis: RedisConnection;
+  readonly #subscriber: RedisConnection;
   readonly #logger: Logger;
   #raw: Record<string, string> = {};
   #declared: WorkflowRegistry = createWorkflowRegistry([]);
@@ -37,10 +37,10 @@ export class RemoteWorkflows {
   #timer: NodeJS.Timeout | undefined;
   readonly #listeners = new Set<() => void>();
 
-  constructor(redis: Redis, logger: Logger) {
+  constructor(redis: RedisConnection, logger: Logger) {
     this.#redis = redis;
     this.#logger = logger;
-    this.#subscriber = redis.duplicate({ connectionName: 'taskdock-remote-workflows' });
+    this.#subscriber = duplicateConnection(redis, { connectionName: 'taskdock-remote-workflows' });
     this.#subscriber.on('error', () => {});
   }
 

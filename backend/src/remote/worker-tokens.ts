@@ -5,7 +5,7 @@ import {
   WORKER_TOKEN_LIMITS,
   type WorkerToken,
 } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { ConflictError, NotFoundError } from '../engine/errors.ts';
 import { WORKER_TOKENS_KEY, workerTokenHashKey } from '../tasks/keys.ts';
 import type { WorkerTokenIdentity } from './lease-engine.ts';
@@ -26,10 +26,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * lookup by the token's sha256 (the token itself is never stored).
  */
 export class WorkerTokens {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #lastUsedWrites = new Map<string, number>();
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisConnection) {
     this.#redis = redis;
   }
 

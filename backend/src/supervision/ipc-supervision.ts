@@ -14,6 +14,8 @@ export interface SupervisionSource {
   logs(query: ServiceLogQuery): Promise<ServiceLogLine[]>;
   /** Every new line as it is captured; returns the unsubscribe function. */
   follow(listener: (lines: readonly ServiceLogLine[]) => void): () => void;
+  /** Asks the supervisor to stop this backend and start it again (a saved setting applies). */
+  restartBackend?(): void;
   close(): void;
 }
 
@@ -122,6 +124,9 @@ export function createIpcSupervision(
           send({ type: 'taskdock:follow-logs', follow: false });
         }
       };
+    },
+    restartBackend() {
+      send({ type: 'taskdock:restart-backend' });
     },
     close() {
       channel.off('message', onMessage);

@@ -1,6 +1,6 @@
 import type { Task, TaskLogLine } from '@taskdock/shared/contract';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ConflictError, taskNotFound } from '../engine/errors.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { parseTaskId, queueKey } from './keys.ts';
@@ -11,7 +11,7 @@ import { validateTask } from './task-validation.ts';
 const MAX_EDITS_KEPT = 10;
 
 export interface EditRetryDeps {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly registry: WorkflowRegistry;
   readonly tasks: TaskService;
   readonly queue: (workflow: string) => Queue;
@@ -54,7 +54,7 @@ export async function retryWithParams(
   }
 }
 
-async function recordEdit(redis: Redis, jobKey: string, edit: ParamsEdit): Promise<void> {
+async function recordEdit(redis: RedisConnection, jobKey: string, edit: ParamsEdit): Promise<void> {
   const stored = await redis.hget(jobKey, PARAMS_EDITS_FIELD);
   let edits: ParamsEdit[] = [];
   try {

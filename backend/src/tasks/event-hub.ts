@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateConnection, type RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Logger } from 'pino';
 import type { EventListener, StreamEvent, TaskEventFeed } from '../engine/task-engine.ts';
 import { EVENTS_KEY } from './keys.ts';
@@ -19,16 +19,16 @@ const toEvent = ([id, flat]: [string, string[]]): StreamEvent => {
  * so a thousand browsers cost one Redis connection.
  */
 export class EventHub implements TaskEventFeed {
-  readonly #redis: Redis;
-  readonly #blocking: Redis;
+  readonly #redis: RedisConnection;
+  readonly #blocking: RedisConnection;
   readonly #listeners = new Set<EventListener>();
   readonly #logger: Logger;
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(redis: Redis, logger: Logger) {
+  constructor(redis: RedisConnection, logger: Logger) {
     this.#redis = redis;
-    this.#blocking = redis.duplicate({ connectionName: 'taskdock-events' });
+    this.#blocking = duplicateConnection(redis, { connectionName: 'taskdock-events' });
     this.#blocking.on('error', () => {});
     this.#logger = logger;
   }

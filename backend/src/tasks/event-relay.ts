@@ -6,7 +6,11 @@ import {
   type TaskEventType,
   type TaskStatus,
 } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import {
+  duplicateConnection,
+  type RedisConnection,
+  scanKeys,
+} from '@taskdock/shared/node/redis-connection';
 import type { Logger } from 'pino';
 import {
   CANCELLED_REASON,
@@ -220,7 +224,7 @@ export function coalesceIndexMoves(ops: RelayOp[]): void {
 }
 
 export interface EventRelayOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   /** Queues to follow from the start; others are found as producers create them. */
   readonly queues: readonly string[];
   readonly logger: Logger;
@@ -244,8 +248,8 @@ const CHECK_EVERY_MS = 5_000;
  * relay never applies an event twice and never skips one.
  */
 export class EventRelay {
-  readonly #redis: Redis;
-  readonly #blocking: Redis;
+  readonly #redis: RedisConnection;
+  readonly #blocking: RedisConnection;
   readonly #logger: Logger;
   readonly #onFinished: ((task: FinishedTask) => void) | undefined;
   readonly #queues = new Set<string>();
@@ -264,7 +268,7 @@ export class EventRelay {
 
   constructor(options: EventRelayOptions) {
     this.#redis = defineScripts(options.redis);
-    this.#blocking = options.redis.duplicate({ connectionName: 'taskdock-relay' });
+    this.#blocking = duplicateConnection(options.redis, { connectionName: 'taskdock-relay' });
     this.#blocking.on('error', () => {});
     this.#logger = options.logger;
     this.#onFinished = options.onFinished;
@@ -422,33 +426,24 @@ export class EventRelay {
     return hashes;
   }
 
-  /** Applies one batch; returns how many events it read. */
   /**
    * Queues a plain BullMQ producer made (each has a `<prefix>:<queue>:meta` key). SCAN walks every
    * key in Redis, so it runs seldom, in its own time: the relay goes on meanwhile.
    */
   async #scanForQueues(): Promise<void> {
-    let cursor = '0';
     const found: string[] = [];
-    do {
-      const [next, keys] = await this.#redis.scan(
-        cursor,
-        'MATCH',
-        `${PREFIX}:*:meta`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
+    for await (const keys of scanKeys(this.#redis, `${PREFIX}:*:meta`)) {
       for (const key of keys) {
         const queue = key.slice(PREFIX.length + 1, -':meta'.length);
         // `taskdock:stats:meta` would be a queue named like one of our namespaces: never one.
         if (isWorkflowName(queue) && !this.#queues.has(queue)) found.push(queue);
       }
-    } while (cursor !== '0');
+    }
     // Picked up with the queue list at the next discovery.
     if (found.length > 0) await this.#redis.sadd(QUEUES_KEY, ...found);
   }
 
+  /** Applies one batch; returns how many events it read. */
   async #step(): Promise<number> {
     const queues = [...this.#positions.keys()];
     if (queues.length === 0) {

@@ -1,5 +1,5 @@
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUE_EVENTS_MAX_LEN, queueKey } from './keys.ts';
 
 /** BullMQ's sets of finished jobs: `failed` holds the cancelled ones too (the cancel marker). */
@@ -11,7 +11,7 @@ export const FINISHED_STATES = ['completed', 'failed'] as const;
  * drops them from the indexes and counts. (Retention and "remove finished older than" share it.)
  */
 export async function cleanFinished(
-  redis: Redis,
+  redis: RedisConnection,
   queue: Queue,
   state: (typeof FINISHED_STATES)[number],
   graceMs: number,

@@ -1,5 +1,5 @@
 import { compareEventIds } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import {
   ID_INDEX_KEY,
   queueKey,
@@ -19,7 +19,7 @@ const STATUSES = ['queued', 'scheduled', 'running', 'completed', 'failed', 'canc
  * is empty though entries came after it, what lay between is gone. Null when nothing is missing.
  */
 export async function streamGap(
-  redis: Redis,
+  redis: RedisConnection,
   queue: string,
   position: string,
 ): Promise<string | null> {
@@ -55,7 +55,10 @@ export interface IndexCounts {
 }
 
 /** One pipeline of cardinalities: cheap enough to run every few seconds. */
-export async function countIndexes(redis: Redis, queues: readonly string[]): Promise<IndexCounts> {
+export async function countIndexes(
+  redis: RedisConnection,
+  queues: readonly string[],
+): Promise<IndexCounts> {
   const read = redis.pipeline();
   for (const queue of queues) {
     const base = queueKey(queue);

@@ -3,8 +3,8 @@ import {
   type QueueState,
   type RemoveFinishedResult,
 } from '@taskdock/shared/contract';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { NotFoundError } from '../engine/errors.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
 import { cleanFinished, FINISHED_STATES } from './finished-cleanup.ts';
@@ -19,11 +19,11 @@ const CLEAN_BATCH = 1000;
  * when a worker fetches a job) and removing finished jobs (BullMQ's clean).
  */
 export class QueueControls {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #registry: WorkflowRegistry;
   readonly #queues = new Map<string, Queue>();
 
-  constructor(redis: Redis, registry: WorkflowRegistry) {
+  constructor(redis: RedisConnection, registry: WorkflowRegistry) {
     this.#redis = redis;
     this.#registry = registry;
   }

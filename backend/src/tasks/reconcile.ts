@@ -1,5 +1,5 @@
 import type { TaskEvent } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import {
   EVENTS_MAX_LEN,
   formatTaskId,
@@ -32,7 +32,7 @@ const SORTED_SETS = ['prioritized', 'delayed', 'completed', 'failed', 'waiting-c
 /** Jobs read and repaired per script call: each call is short, Redis serves others between. */
 const CHUNK = 500;
 
-async function jobIdsOf(redis: Redis, queue: string): Promise<Set<string>> {
+async function jobIdsOf(redis: RedisConnection, queue: string): Promise<Set<string>> {
   const ids = new Set<string>();
   const base = queueKey(queue);
   for (const name of [...LISTS, ...SORTED_SETS]) {
@@ -55,7 +55,7 @@ async function jobIdsOf(redis: Redis, queue: string): Promise<Set<string>> {
  * later event moves a task on as usual). Totals since install are not rebuilt: what a trimmed
  * stream held is gone, and the caller says so.
  */
-export async function reconcileQueue(redis: Redis, queue: string): Promise<RepairReport> {
+export async function reconcileQueue(redis: RedisConnection, queue: string): Promise<RepairReport> {
   defineScripts(redis);
   const ids = await jobIdsOf(redis, queue);
   let added = 0;

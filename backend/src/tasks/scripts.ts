@@ -1,9 +1,12 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 
 // Lua keeps each step atomic and one round trip. (Not MULTI: ioredis copies every script defined
 // on a client into each pipeline, and BullMQ defines dozens on the clients we share with it.)
 // Lua run against BullMQ's own keys (`<prefix>:<queue>:wait|active|delayed|…`), so a state read
 // or a cancel is one atomic step that no worker can interleave with.
+// Each script's KEYS[1] is a key or the start of the keys it builds (a queue's base, the prefix):
+// on a Cluster the client routes the script by it, and every key under the `{taskdock}` hash tag
+// lives in that one slot (keys.ts `useKeyPrefix`).
 
 /**
  * For each job id: { state, flat HGETALL } with state one of BullMQ's, or 'missing'.
@@ -90,11 +93,12 @@ return 0
  * Applies one relay batch atomically: status indexes, counters, throughput buckets, Taskdock's
  * event stream, and the relay's stream positions, which must still be what the batch read from
  * (compare-and-set: a second relay cannot apply the same events twice). Returns 0 on a conflict.
- * ARGV[1] prefix, ARGV[2] JSON { expect, set, maxLen, ops }.
+ * KEYS[1] prefix (a key's start: on a Cluster it names the slot); ARGV[1] JSON { expect, set,
+ * maxLen, ops }.
  */
 const APPLY_RELAY_BATCH = `
-local prefix = ARGV[1]
-local batch = cjson.decode(ARGV[2])
+local prefix = KEYS[1]
+local batch = cjson.decode(ARGV[1])
 -- Each task's indexed status, so a move touches two sets instead of probing six.
 local statusOf = prefix .. ':index:status-of'
 local positions = prefix .. ':relay:positions'
@@ -202,11 +206,12 @@ return 1
 `;
 
 /**
- * A task's index entries, written before its job is added. ARGV prefix, taskId, workflow,
+ * A task's index entries, written before its job is added. KEYS[1] prefix; ARGV taskId, workflow,
  * status, createdAt, owner ('' for none), source ('' for none), id index member.
  */
 const INDEX_NEW_TASK = `
-local prefix, id, wf, status, score, owner, source, lex = unpack(ARGV)
+local prefix = KEYS[1]
+local id, wf, status, score, owner, source, lex = unpack(ARGV)
 redis.call('ZADD', prefix .. ':index:tasks', score, id)
 redis.call('ZADD', prefix .. ':index:ids', 0, lex)
 redis.call('ZADD', prefix .. ':index:workflow:' .. wf, score, id)
@@ -240,13 +245,13 @@ return 0
 
 /**
  * Puts tasks back into every index they belong in, as the reconcile pass read them from BullMQ.
- * ARGV[1] prefix, ARGV[2] events maxLen, ARGV[3] JSON [{ id, wf, st, score, owner?, source?,
+ * KEYS[1] prefix, ARGV[1] events maxLen, ARGV[2] JSON [{ id, wf, st, score, owner?, source?,
  * lex, data }]: `data` is the TaskEvent sent when the status was wrong. A task whose job is gone
  * (`st` absent) leaves the indexes. Returns { entries added back, statuses corrected, removed }.
  */
 const REPAIR_INDEXES = `
-local prefix, maxLen = ARGV[1], ARGV[2]
-local entries = cjson.decode(ARGV[3])
+local prefix, maxLen = KEYS[1], ARGV[1]
+local entries = cjson.decode(ARGV[2])
 local statusOf = prefix .. ':index:status-of'
 local statuses = { 'queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled' }
 local function statusKey(s, wf)
@@ -345,20 +350,20 @@ declare module 'ioredis' {
   }
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisConnection>();
 
 /** Registers Taskdock's scripts on a client (idempotent). */
-export function defineScripts(redis: Redis): Redis {
+export function defineScripts(redis: RedisConnection): RedisConnection {
   if (!defined.has(redis)) {
     defined.add(redis);
     redis.defineCommand('taskdockGetJobs', { numberOfKeys: 1, lua: GET_JOBS });
     redis.defineCommand('taskdockCancelQueued', { numberOfKeys: 1, lua: CANCEL_QUEUED });
     redis.defineCommand('taskdockAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT });
-    redis.defineCommand('taskdockApplyRelayBatch', { numberOfKeys: 0, lua: APPLY_RELAY_BATCH });
-    redis.defineCommand('taskdockIndexNewTask', { numberOfKeys: 0, lua: INDEX_NEW_TASK });
+    redis.defineCommand('taskdockApplyRelayBatch', { numberOfKeys: 1, lua: APPLY_RELAY_BATCH });
+    redis.defineCommand('taskdockIndexNewTask', { numberOfKeys: 1, lua: INDEX_NEW_TASK });
     redis.defineCommand('taskdockStartTask', { numberOfKeys: 2, lua: START_TASK });
     redis.defineCommand('taskdockAppendLogs', { numberOfKeys: 1, lua: APPEND_LOGS });
-    redis.defineCommand('taskdockRepairIndexes', { numberOfKeys: 0, lua: REPAIR_INDEXES });
+    redis.defineCommand('taskdockRepairIndexes', { numberOfKeys: 1, lua: REPAIR_INDEXES });
   }
   return redis;
 }

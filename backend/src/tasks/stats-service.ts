@@ -1,5 +1,5 @@
 import { type ByStatus, type Stats, TASK_STATUSES } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import {
   QUEUES_KEY,
   queueMetaKey,
@@ -21,7 +21,7 @@ const counts = (hash: Record<string, string>) => ({
 /** Reads what the event relay keeps: totals since install, status counts, throughput. */
 export class StatsService {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly workflows: readonly string[],
   ) {}
 

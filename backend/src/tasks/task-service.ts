@@ -10,8 +10,8 @@ import {
   type TaskSummary,
   type UpsertSchedule,
 } from '@taskdock/shared/contract';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ConflictError, InvalidInputError, NotFoundError, taskNotFound } from '../engine/errors.ts';
 import type { CreateOutcome } from '../engine/task-engine.ts';
 import type { WorkflowRegistry } from '../workflows/registry.ts';
@@ -25,6 +25,7 @@ import {
   INDEX_PRUNE_AFTER_MS,
   idempotencyKey,
   idIndexMember,
+  leaseKey,
   OWNERS_KEY,
   ownerIndexKey,
   PAUSED_SCHEDULES_KEY,
@@ -55,7 +56,7 @@ import {
 import { validateSchedule, validateTask, validateTasks } from './task-validation.ts';
 
 export interface TaskServiceOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly registry: WorkflowRegistry;
   readonly retentionDays: number;
   /** How long cancel waits for a running task's worker to confirm. */
@@ -87,7 +88,7 @@ const SEARCH_MAX_ID_HITS = 1000;
 
 /** The task engine's API side: create, read, list, cancel, retry and delete tasks in BullMQ. */
 export class TaskService {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #registry: WorkflowRegistry;
   readonly #retentionMs: number;
   readonly #cancelWaitMs: number;
@@ -438,7 +439,16 @@ export class TaskService {
       .set(cancelKey(id), '1', 'PX', Math.max(this.#retentionMs, 60_000))
       .publish(CANCEL_CHANNEL, id)
       .exec();
+    // A remote worker learns of it at its next heartbeat, seconds away (docs/remote-workers.md):
+    // the answer does not wait for that; the end comes as an event.
+    if (await this.#heldByLease(ref)) return this.#require(id);
     return this.#waitUntilFinal(id);
+  }
+
+  /** Whether a remote worker's lease holds the task: its BullMQ lock token is a lease id. */
+  async #heldByLease(ref: TaskRef): Promise<boolean> {
+    const lock = await this.#redis.get(`${queueKey(ref.queue)}${ref.jobId}:lock`);
+    return lock !== null && (await this.#redis.exists(leaseKey(lock))) === 1;
   }
 
   async #waitUntilFinal(id: string): Promise<Task> {
@@ -664,7 +674,7 @@ interface IndexEntry extends Cursor {
 
 /** Entries strictly after the cursor in one index, newest first (ties: id descending). */
 async function indexPage(
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   cursor: Cursor | null,
   count: number,
@@ -698,7 +708,7 @@ const newestFirst = (a: Cursor, b: Cursor) =>
 
 /** The next `count` entries after the cursor across several indexes, without repeats. */
 async function mergedIndexPage(
-  redis: Redis,
+  redis: RedisConnection,
   keys: readonly string[],
   cursor: Cursor | null,
   count: number,

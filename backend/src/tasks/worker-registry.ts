@@ -1,9 +1,13 @@
 import type { WorkerInfo } from '@taskdock/shared/contract';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { WORKERS_KEY, workerKey } from './keys.ts';
 
 /** Heartbeats: each live worker keeps a key that expires unless renewed. */
-export async function writeHeartbeat(redis: Redis, info: WorkerInfo, ttlMs: number): Promise<void> {
+export async function writeHeartbeat(
+  redis: RedisConnection,
+  info: WorkerInfo,
+  ttlMs: number,
+): Promise<void> {
   await redis
     .multi()
     .set(workerKey(info.id), JSON.stringify(info), 'PX', ttlMs)
@@ -11,12 +15,12 @@ export async function writeHeartbeat(redis: Redis, info: WorkerInfo, ttlMs: numb
     .exec();
 }
 
-export async function removeHeartbeat(redis: Redis, id: string): Promise<void> {
+export async function removeHeartbeat(redis: RedisConnection, id: string): Promise<void> {
   await redis.multi().del(workerKey(id)).zrem(WORKERS_KEY, id).exec();
 }
 
 /** The workers whose heartbeat has not expired; forgets the others. */
-export async function listWorkers(redis: Redis): Promise<WorkerInfo[]> {
+export async function listWorkers(redis: RedisConnection): Promise<WorkerInfo[]> {
   // '-1' as text: ioredis 6.0.0 types zrange's stop as a string.
   const ids = await redis.zrange(WORKERS_KEY, 0, '-1');
   if (ids.length === 0) return [];

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { defineScripts } from '../tasks/scripts.ts';
 import { truncateUtf8 } from '../workflows/output-lines.ts';
 import type { LogStream } from '../workflows/workflow.ts';
@@ -30,7 +30,7 @@ export class LogBuffer {
   #failure: { error: unknown } | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly key: string,
     private readonly limits: LogLimits,
   ) {

@@ -1,12 +1,14 @@
 // ENTRY: the worker process. Config → Redis → workflows → worker; stops on SIGTERM/SIGINT.
-import { Redis } from 'ioredis';
+
+import { OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
+import { createRedisConnection, describeRedis } from '@taskdock/shared/node/redis-connection';
 import { ConfigError, loadConfig } from '../config.ts';
 import { readInheritedSecrets } from '../inherited-secrets.ts';
 import { createLogger } from '../logger.ts';
 import { parentPidFromEnv, watchParent } from '../parent-watch.ts';
-import { redisClientOptions } from '../redis-options.ts';
+import { probeRedis, RedisEvictionPolicyError } from '../redis-probe.ts';
+import { keyPrefixFor, useKeyPrefix } from '../tasks/keys.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../workflows/registry.ts';
-import { pickEnv, SHELL_ENV_KEYS } from '../workflows/shell.ts';
 import { watchWorkflowFolders } from '../workflows/workflow-watcher.ts';
 import { createProcessGroups } from './process-groups.ts';
 import { createTaskWorker } from './task-worker.ts';
@@ -20,23 +22,33 @@ try {
   console.error(err.message);
   process.exit(78);
 }
-if (config.store.mode === 'memory') {
+if (!config.redis) {
   // In memory mode the backend runs the tasks itself: a worker process has nothing to serve.
   console.error(
-    'Invalid configuration:\n  - a worker needs Redis: set TASKDOCK_REDIS_URL (memory mode runs tasks in the backend)',
+    'Invalid configuration:\n  - a worker needs Redis: set TASKDOCK_REDIS_URL, TASKDOCK_REDIS_SENTINELS or TASKDOCK_REDIS_CLUSTER (memory mode runs tasks in the backend)',
   );
   process.exit(78);
 }
 
 const logger = createLogger('worker', config.logLevel);
-const redis = new Redis(config.redisUrl, {
-  ...redisClientOptions('taskdock-worker'),
+// On a Cluster every key goes under one hash tag (docs/engine.md "Keys on a Cluster").
+useKeyPrefix(keyPrefixFor(config.redis.form));
+const redis = createRedisConnection(config.redis, {
+  connectionName: 'taskdock-worker',
   // BullMQ's blocking reads need it (the worker's Workers duplicate this client).
   maxRetriesPerRequest: null,
 });
 redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+try {
+  // A worker alone on its host checks its Redis as the backend does (redis-probe.ts).
+  await probeRedis(redis, config.redis);
+} catch (err) {
+  if (!(err instanceof RedisEvictionPolicyError)) throw err;
+  logger.fatal({ redis: describeRedis(config.redis) }, err.message);
+  process.exit(78);
+}
 const processGroups = createProcessGroups({ redis, logger });
-const baseEnv = pickEnv(process.env, SHELL_ENV_KEYS);
+const baseEnv = pickEnv(process.env, OS_ENV_KEYS);
 const registry = createWorkflowRegistry(builtInWorkflows({ baseEnv, processGroups }));
 // Loaded before the worker starts, then watched: the worker serves what loads, as it changes.
 const workflowFiles = await watchWorkflowFolders({

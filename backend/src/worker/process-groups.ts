@@ -1,9 +1,10 @@
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import { processStartTime } from '@taskdock/shared/node/processes';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { Logger } from 'pino';
 import { processGroupsKey } from '../tasks/keys.ts';
 import { killProcessGroup, type ProcessGroupTracker } from '../workflows/task-process.ts';
-import { isSameProcess, pidSpaceId, processStartTime } from './process-identity.ts';
+import { isSameProcess, pidSpaceId } from './process-identity.ts';
 
 /** What a worker records for each running task's process group (field: the pgid). */
 export interface ProcessGroupRecord {
@@ -33,7 +34,7 @@ export function createProcessGroups({
   redis,
   logger,
 }: {
-  redis: Redis;
+  redis: RedisConnection;
   logger: Logger;
 }): ProcessGroups {
   const pidSpace = pidSpaceId();

@@ -1,5 +1,5 @@
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import { type Job, type Processor, Worker, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Semaphore } from './semaphore.ts';
 
 /** BullMQ types moveToActive as always giving a job; it gives undefined when there is none. */
@@ -21,7 +21,7 @@ const NO_JOB = undefined as unknown as Job;
  */
 export class SlotWorker extends Worker {
   readonly #slots: Semaphore;
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   /** Tokens holding a slot. */
   readonly #holders = new Set<string>();
   /** Fetched, holding a slot, not yet handed to processJob. */
@@ -32,7 +32,7 @@ export class SlotWorker extends Worker {
 
   constructor(
     slots: Semaphore,
-    redis: Redis,
+    redis: RedisConnection,
     name: string,
     processor: Processor,
     opts: WorkerOptions,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { WorkerInfo } from '@taskdock/shared/contract';
+import { duplicateConnection, type RedisConnection } from '@taskdock/shared/node/redis-connection';
 import {
   DelayedError,
   type Job,
@@ -9,7 +10,6 @@ import {
   WaitingError,
   type Worker,
 } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { cleanFinished, FINISHED_STATES } from '../tasks/finished-cleanup.ts';
@@ -18,7 +18,6 @@ import {
   CANCELLED_REASON,
   cancelKey,
   formatTaskId,
-  ownerSlotsKey,
   PREFIX,
   parseTaskId,
   QUEUE_EVENTS_MAX_LEN,
@@ -26,6 +25,7 @@ import {
   RELEASED_EVENT,
   STARTED_EVENT,
 } from '../tasks/keys.ts';
+import { OwnerSlots } from '../tasks/owner-slots.ts';
 import { createQueue } from '../tasks/queues.ts';
 import { defineScripts } from '../tasks/scripts.ts';
 import { ERROR_CODE_FIELD, type TaskMeta } from '../tasks/task-mapper.ts';
@@ -55,7 +55,7 @@ export type TaskWorkerConfig = Pick<
 >;
 
 export interface TaskWorkerOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly registry: WorkflowRegistry;
   readonly config: TaskWorkerConfig;
   readonly logger: Logger;
@@ -92,7 +92,8 @@ export function createTaskWorker({
   let served = servable();
   // Shared by the SlotWorkers of all queues: at most `concurrency` tasks run in this process.
   const slots = new Semaphore(config.concurrency);
-  const subscriber = redis.duplicate();
+  const ownerSlots = new OwnerSlots(redis, config.maxPerOwner);
+  const subscriber = duplicateConnection(redis);
   const workers = new Map<string, Worker>();
   const queues: Queue[] = [];
   const startedAt = new Date().toISOString();
@@ -120,12 +121,10 @@ export function createTaskWorker({
     );
 
   async function holdOwnerSlot(owner: string, taskId: string): Promise<NodeJS.Timeout | null> {
-    const key = ownerSlotsKey(owner);
     const lease = config.lockDurationMs;
-    const held = await redis.taskdockAcquireSlot(key, taskId, config.maxPerOwner, lease);
-    if (held !== 1) return null;
+    if (!(await ownerSlots.hold(owner, taskId, lease))) return null;
     return setInterval(() => {
-      redis.taskdockAcquireSlot(key, taskId, config.maxPerOwner, lease).catch(() => {});
+      ownerSlots.hold(owner, taskId, lease).catch(() => {});
     }, lease / 3);
   }
 
@@ -137,14 +136,14 @@ export function createTaskWorker({
       ownerLease = await holdOwnerSlot(meta.owner, taskId);
       if (!ownerLease) {
         // The owner is at its limit on some worker: wait a moment in the delayed set, unlocked.
-        await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 150), token);
+        await job.moveToDelayed(OwnerSlots.retryAt(), token);
         throw new DelayedError();
       }
     }
     const releaseOwnerSlot = async () => {
       if (!ownerLease) return;
       clearInterval(ownerLease);
-      await redis.zrem(ownerSlotsKey(meta?.owner as string), taskId);
+      await ownerSlots.free(meta?.owner as string, taskId);
     };
 
     // Cancels reach a worker by pub/sub; one that arrived before BullMQ tracked the job waits in

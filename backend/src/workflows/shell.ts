@@ -6,37 +6,6 @@ import { defineWorkflow } from './workflow.ts';
 
 const STDOUT_TAIL_LINES = 100;
 
-/** What a command inherits from the worker's environment; nothing else leaks into tasks. */
-export const SHELL_ENV_KEYS = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'LANG',
-  'LC_ALL',
-  'TZ',
-  'TMPDIR',
-  'TEMP',
-  'TMP',
-  'SystemRoot',
-  'SystemDrive',
-  'ComSpec',
-  'PATHEXT',
-  'WINDIR',
-  'USERPROFILE',
-  'APPDATA',
-  'LOCALAPPDATA',
-] as const;
-
-export function pickEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  keys: readonly string[],
-): Record<string, string> {
-  return Object.fromEntries(
-    keys.flatMap((key) => (env[key] === undefined ? [] : [[key, env[key]]])),
-  );
-}
-
 export interface ShellOptions {
   /** The variables every command starts with (PATH, HOME, …); params.env is laid over them. */
   readonly baseEnv: Readonly<Record<string, string>>;

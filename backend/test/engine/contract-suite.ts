@@ -13,10 +13,11 @@ import {
   type Task,
   type TaskEvent,
 } from '@taskdock/shared/contract';
+import { isAlive } from '@taskdock/shared/node/processes';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/engine/errors.ts';
 import type { StreamEvent, TaskEngine } from '../../src/engine/task-engine.ts';
 import { type ProbeServer, startProbeServer } from '../helpers/probe-server.ts';
-import { isRunning as isAlive, waitUntil } from '../helpers/processes.ts';
+import { waitUntil } from '../helpers/processes.ts';
 import { waitForTask } from '../helpers/wait-for-task.ts';
 
 /** What a suite may ask of the runner, as TASKDOCK_* settings would. */

@@ -1,10 +1,10 @@
+import { OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
 import { pino } from 'pino';
 import {
   createMemoryEngine,
   type MemoryEngineOptions,
 } from '../../src/engine/memory/memory-engine.ts';
 import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';
-import { pickEnv, SHELL_ENV_KEYS } from '../../src/workflows/shell.ts';
 import type { EngineSettings, EngineUnderTest } from './contract-suite.ts';
 
 /** A memory engine with the built-in workflows, as the backend makes one in memory mode. */
@@ -12,7 +12,7 @@ export async function startMemoryEngine(
   settings: EngineSettings = {},
   options: Partial<MemoryEngineOptions> = {},
 ): Promise<EngineUnderTest> {
-  const shellEnv = pickEnv(process.env, SHELL_ENV_KEYS);
+  const shellEnv = pickEnv(process.env, OS_ENV_KEYS);
   const engine = await createMemoryEngine({
     registry: createWorkflowRegistry(builtInWorkflows({ baseEnv: shellEnv })),
     retentionDays: 7,

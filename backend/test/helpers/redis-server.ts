@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@taskdock/shared/node/ports';
 import { Redis } from 'ioredis';
 
 export interface TestRedis {
@@ -15,19 +15,11 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 export interface TestRedisOptions {
   /** Require this password, as the supervisor's server does (set after start: not in argv). */
   readonly password?: string;
+  /** More redis-server arguments (e.g. cluster mode). */
+  readonly args?: readonly string[];
 }
 
 /**
@@ -52,6 +44,7 @@ export async function startRedisServer(options: TestRedisOptions = {}): Promise<
         'no',
         '--dir',
         dir,
+        ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -121,7 +114,7 @@ function handle(port: number, child: ChildProcess, dir: string, password?: strin
     },
     async stop() {
       await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit');
         child.kill('SIGKILL');
         await exited;

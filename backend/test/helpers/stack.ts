@@ -1,6 +1,7 @@
 import type { Task } from '@taskdock/shared/contract';
+import { OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
+import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -9,6 +10,7 @@ import type { TaskEngine } from '../../src/engine/task-engine.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import type { LeaseEngine } from '../../src/remote/lease-engine.ts';
 import { createRedisLeaseEngine, type LeaseConfig } from '../../src/remote/redis-lease-engine.ts';
+import type { RemoteServingControl } from '../../src/remote/remote-serving.ts';
 import { RemoteWorkflows } from '../../src/remote/remote-workflows.ts';
 import {
   createTaskWorker,
@@ -20,15 +22,20 @@ import {
   createWorkflowRegistry,
   type WorkflowRegistry,
 } from '../../src/workflows/registry.ts';
-import { pickEnv, SHELL_ENV_KEYS } from '../../src/workflows/shell.ts';
 import { startRedisServer, type TestRedis } from './redis-server.ts';
 import { waitForTask } from './wait-for-task.ts';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
-export interface TestStack {
-  readonly redis: TestRedis;
-  readonly client: Redis;
+/** A Redis the stack runs on: one server (TestRedis), or a Cluster (TestRedisCluster). */
+export interface TestStore {
+  client(): RedisConnection;
+  stop(): Promise<void>;
+}
+
+export interface TestStack<S extends TestStore = TestRedis> {
+  readonly redis: S;
+  readonly client: ReturnType<S['client']>;
   readonly app: FastifyInstance;
   /** The engine the app runs on: suites that go through it run on any engine. */
   readonly engine: TaskEngine;
@@ -42,12 +49,15 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export interface StackOptions {
+export interface StackOptions<S extends TestStore = TestRedis> {
   /** Run an in-process worker with these settings (false: none). */
   worker?: Partial<TaskWorkerConfig> | false;
-  redis?: TestRedis;
+  /** The Redis to run on (stopped by its owner); default: a fresh redis-server of the stack's. */
+  redis?: S;
   /** Serve remote workers (worker tokens, declarations, leases) with these settings. */
   remote?: Partial<LeaseConfig>;
+  /** The remote workers setting (GET/PUT /api/remote-serving); omitted, those answer 501. */
+  remoteServing?: RemoteServingControl;
   /** The workflows of the app (and its worker); default: the built-ins. */
   registry?: WorkflowRegistry;
 }
@@ -68,12 +78,15 @@ export const createTestEngine = (options: RedisEngineOptions): Promise<TaskEngin
   createRedisEngine(options);
 
 /** A real redis-server, the real app and (optionally) a real in-process worker. */
-export async function startStack(options: StackOptions = {}): Promise<TestStack> {
-  const redis = options.redis ?? (await startRedisServer());
-  const client = redis.client();
+export async function startStack<S extends TestStore = TestRedis>(
+  options: StackOptions<S> = {},
+): Promise<TestStack<S>> {
+  // Without a store given, S is its default, TestRedis.
+  const redis = options.redis ?? ((await startRedisServer()) as unknown as S);
+  const client = redis.client() as ReturnType<S['client']>;
   const registry =
     options.registry ??
-    createWorkflowRegistry(builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }));
+    createWorkflowRegistry(builtInWorkflows({ baseEnv: pickEnv(process.env, OS_ENV_KEYS) }));
   const metrics = createMetrics({ stats: () => engine.stats(), ping: () => engine.ping() });
   const remote = options.remote
     ? new RemoteWorkflows(client, pino({ level: 'silent' }))
@@ -105,6 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     redis: client,
     metrics,
     ...(leases ? { leases } : {}),
+    ...(options.remoteServing ? { remoteServing: options.remoteServing } : {}),
   });
   let worker: TaskWorker | undefined;
   if (options.worker !== false) {
@@ -116,7 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     });
     await worker.start();
   }
-  const stack: TestStack = {
+  const stack: TestStack<S> = {
     redis,
     client,
     app,

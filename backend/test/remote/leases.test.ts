@@ -210,33 +210,6 @@ describe('remote workers: the lease protocol against a real stack', () => {
     assert.equal(failed.error?.code, 'STALLED');
   });
 
-  test('cancel reaches the remote worker through its heartbeat; complete after it is 409', async () => {
-    const task = await createTask(stack, { workflow: 'render', params: { n: 6 } });
-    const [got] = await lease(stack, { workerId: 'w-cancel', workflows: ['render'] });
-    assert.equal(got?.task.id, task.id);
-    const cancelling = stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
-    await stack.waitForTask(task.id, () => true);
-    let answer: HeartbeatAnswer | undefined;
-    for (let i = 0; i < 50 && !answer?.cancelRequested; i++) {
-      answer = (await leaseCall(stack, got.leaseId, 'heartbeat')).json<HeartbeatAnswer>();
-      if (!answer.cancelRequested) await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.equal(answer?.cancelRequested, true);
-    const late = await leaseCall(stack, got.leaseId, 'complete', { result: 'too late' });
-    assert.equal(late.statusCode, 409, late.body);
-    assert.equal(late.json<{ error: { code: string } }>().error.code, 'TASK_CANCELLED');
-    assert.equal((await cancelling).json<Task>().status, 'cancelled');
-    assert.equal((await stack.waitForTask(task.id)).status, 'cancelled');
-  });
-
-  test('a cancel the worker never answers ends cancelled when the lease expires', async () => {
-    const task = await createTask(stack, { workflow: 'render', params: { n: 7 } });
-    const [got] = await lease(stack, { workerId: 'w-silent', workflows: ['render'] });
-    assert.equal(got?.task.id, task.id);
-    void stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
-    assert.equal((await stack.waitForTask(task.id, undefined, 5000)).status, 'cancelled');
-  });
-
   test('tokens: revoked → 401 at once; render* cannot lease shell or read tasks; unknown lease 404', async () => {
     const { id, token } = await workerToken(stack, 'render-box', ['render*']);
     const shell = await stack.request({

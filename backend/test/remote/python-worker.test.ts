@@ -3,8 +3,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Task, TaskLogs } from '@taskdock/shared/contract';
-import { isRunning, waitUntil } from '../helpers/processes.ts';
+import type { TaskLogs } from '@taskdock/shared/contract';
+import { isAlive } from '@taskdock/shared/node/processes';
+import { waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createTask, workerToken } from './remote-helpers.ts';
 
@@ -38,9 +39,9 @@ describe('the Python reference worker (examples/workers/python/worker.py)', () =
     assert.ok(await waitUntil(() => output.includes('ready'), 15_000), `worker output: ${output}`);
   });
   after(async () => {
-    if (child.pid && isRunning(child.pid)) {
+    if (child.pid && isAlive(child.pid)) {
       process.kill(child.pid, 'SIGKILL');
-      await waitUntil(() => !isRunning(child.pid as number), 5000);
+      await waitUntil(() => !isAlive(child.pid as number), 5000);
     }
     await stack.close();
   });
@@ -75,7 +76,10 @@ describe('the Python reference worker (examples/workers/python/worker.py)', () =
     });
     await stack.waitForTask(task.id, (t) => t.status === 'running', 10_000);
     const res = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
-    assert.equal(res.json<Task>().status, 'cancelled', res.body);
+    assert.equal(res.statusCode, 200, res.body);
+    // The worker learns of it at its next heartbeat (every 500 ms here) and stops the function.
+    const ended = await stack.waitForTask(task.id, undefined, 5000);
+    assert.equal(ended.status, 'cancelled', output);
   });
 
   test('SIGTERM hands the running task back: queued, no attempt counted, the worker exits', async () => {

@@ -12,7 +12,7 @@ import { startStack, TEST_TOKEN, type TestStack } from '../helpers/stack.ts';
 
 const HOST = '127.0.0.1:4321';
 
-/** A sign-in link as the supervisor builds it (desktop/src/ui-url.ts, format in the contract). */
+/** A sign-in link as the supervisor builds it (packages/shared/src/node/sign-in.ts, format in the contract). */
 function signInLink(token = TEST_TOKEN, nonce = randomBytes(16).toString('base64url')): string {
   const signature = createHmac('sha256', token)
     .update(`taskdock-login:${nonce}`)

@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/shared/contract';
+import { isAlive, processStartTime } from '@taskdock/shared/node/processes';
 import { processGroupsKey } from '../../src/tasks/keys.ts';
 import type { ProcessGroupRecord } from '../../src/worker/process-groups.ts';
-import { pidSpaceId, processStartTime } from '../../src/worker/process-identity.ts';
-import { isRunning, waitUntil } from '../helpers/processes.ts';
+import { pidSpaceId } from '../../src/worker/process-identity.ts';
+import { waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
@@ -55,7 +56,7 @@ describe('shell tasks live and die with their worker', {
     return pids;
   };
   const allGone = (pids: readonly number[], ms: number) =>
-    waitUntil(() => pids.every((pid) => !isRunning(pid)), ms);
+    waitUntil(() => pids.every((pid) => !isAlive(pid)), ms);
   /** A process group of our own (`sh` leading, a `sleep` in it), as a task's would be. */
   const startGroup = async () => {
     const child = spawn('sh', ['-c', 'sleep 300 & echo $!; wait'], {
@@ -74,7 +75,7 @@ describe('shell tasks live and die with their worker', {
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.kill()));
-    for (const pid of strayPids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of strayPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     await stack.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -96,7 +97,7 @@ describe('shell tasks live and die with their worker', {
     );
     const pids = await pidsLogged(task.id);
     assert.equal(pids.length, 3);
-    assert.ok(pids.every(isRunning), 'all three run before the kill');
+    assert.ok(pids.every(isAlive), 'all three run before the kill');
 
     await first.kill();
     const killedAt = Date.now();
@@ -156,7 +157,7 @@ describe('shell tasks live and die with their worker', {
     const worker = spawnWorker();
     await worker.ready;
     assert.ok(await allGone(orphaned, 1000), "the dead worker's group is killed, all of it");
-    assert.ok([...reused, ...ofLiveWorker].every(isRunning), 'the others are left alone');
+    assert.ok([...reused, ...ofLiveWorker].every(isAlive), 'the others are left alone');
     assert.deepEqual(Object.keys(await stack.client.hgetall(key)), [String(liveLeader)]);
     await stack.client.del(key);
     await worker.stop();
@@ -170,7 +171,7 @@ describe('shell tasks live and die with their worker', {
       `(sleep 300 & echo $! > ${orphan}); echo "pids $$ $(cat ${orphan})"; sleep 300`,
     );
     const pids = await pidsLogged(task.id);
-    assert.ok(pids.every(isRunning));
+    assert.ok(pids.every(isAlive));
     const res = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
     assert.equal(res.json<Task>().status, 'cancelled');
     assert.ok(await allGone(pids, 2000), 'command and grandchild are gone');

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import type { Task } from '@taskdock/shared/contract';
+import { isAlive } from '@taskdock/shared/node/processes';
 import { type ProbeServer, startProbeServer } from '../helpers/probe-server.ts';
-import { isRunning, waitUntil } from '../helpers/processes.ts';
+import { waitUntil } from '../helpers/processes.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
@@ -53,7 +54,7 @@ describe('worker processes', () => {
   });
   after(async () => {
     await Promise.all(workers.map((w) => w.kill()));
-    for (const pid of strayPids) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of strayPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     await probe.close();
     await stack.close();
   });
@@ -160,7 +161,7 @@ describe('worker processes', () => {
     const res = await stack.request({ method: 'POST', url: `/api/tasks/${task.id}/cancel` });
     assert.equal(res.json<Task>().status, 'cancelled');
     assert.ok(Date.now() - started < 3000, 'cancelled within moments');
-    assert.ok(await waitUntil(() => !isRunning(shellPid), 3000), "the task's process is gone");
+    assert.ok(await waitUntil(() => !isAlive(shellPid), 3000), "the task's process is gone");
     await Promise.all(pair.map((w) => w.stop()));
   });
 

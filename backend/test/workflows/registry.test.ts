@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { pickEnv } from '@taskdock/shared/node/env';
 import { parseProgressLine } from '../../src/workflows/command-run.ts';
 import {
   builtInWorkflows,
   createWorkflowRegistry,
   matchesAnyGlob,
 } from '../../src/workflows/registry.ts';
-import { pickEnv } from '../../src/workflows/shell.ts';
 
 test('::progress lines parse into percent and optional step', () => {
   assert.deepEqual(parseProgressLine('::progress 40 compiling sources'), {

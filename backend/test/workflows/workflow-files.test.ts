@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Task, WorkflowInfo } from '@taskdock/shared/contract';
+import { OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
 import { pino } from 'pino';
 import { builtInWorkflows, createWorkflowRegistry } from '../../src/workflows/registry.ts';
-import { pickEnv, SHELL_ENV_KEYS } from '../../src/workflows/shell.ts';
 import {
   type WorkflowWatcher,
   watchWorkflowFolders,
@@ -76,12 +76,12 @@ describe('workflow files', () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-workflows-'));
     const registry = createWorkflowRegistry(
-      builtInWorkflows({ baseEnv: pickEnv(process.env, SHELL_ENV_KEYS) }),
+      builtInWorkflows({ baseEnv: pickEnv(process.env, OS_ENV_KEYS) }),
     );
     watcher = await watchWorkflowFolders({
       folders: [dir],
       registry,
-      load: { baseEnv: pickEnv(process.env, SHELL_ENV_KEYS), processGroups: undefined },
+      load: { baseEnv: pickEnv(process.env, OS_ENV_KEYS), processGroups: undefined },
       logger: pino({ level: 'silent' }),
     });
     stack = await startStack({ worker: false, registry });

@@ -2,13 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RuntimeInfo } from '@taskdock/desktop/src/runtime-file.ts';
 import { waitFor } from '@taskdock/desktop/test/helpers/process.ts';
 import {
   type HeadlessProcess,
   readRuntime,
   startHeadless,
 } from '@taskdock/desktop/test/helpers/stack.ts';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 
 export const BIN = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
 const REPO_ROOT = path.resolve(path.dirname(BIN), '..', '..');

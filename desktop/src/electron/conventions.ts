@@ -1,5 +1,5 @@
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import { app, type BrowserWindow } from 'electron';
-import type { RuntimeInfo } from '../runtime-file.ts';
 import { autoUpdateOff, scheduleUpdateChecks } from '../shell/auto-update.ts';
 import { followLiveTasks, type LiveTasks } from '../shell/live-tasks.ts';
 import { electronNotifier } from './notifier.ts';

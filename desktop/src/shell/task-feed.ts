@@ -1,5 +1,5 @@
 import type { TaskEvent } from '@taskdock/shared/contract';
-import { readSse } from '../sse-reader.ts';
+import { readSse } from '@taskdock/shared/node/sse-reader';
 
 export interface TaskFeedOptions {
   readonly apiUrl: string;

@@ -9,7 +9,7 @@ export function taskIdOfPage(pageUrl: string, origin: string): string | undefine
   return url.searchParams.get('id') || undefined;
 }
 
-/** A sign-in link (ui-url.ts) that lands on the task's detail page. */
+/** A sign-in link (@taskdock/shared/node/sign-in) that lands on the task's detail page. */
 export function taskPageSignIn(signInUrl: string, taskId: string): string {
   const url = new URL(signInUrl);
   url.pathname = TASK_PAGE_PATH;

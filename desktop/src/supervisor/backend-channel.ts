@@ -11,6 +11,8 @@ export interface SupervisionState {
   services(): ServiceInfo[];
   onChange(listener: (services: ServiceInfo[]) => void): () => void;
   readonly logs: LogStore;
+  /** Stops the backend and starts it again (asked for when a setting it reads at start changed). */
+  restartBackend(): void;
 }
 
 const FLUSH_MS = 100;
@@ -73,6 +75,9 @@ export function attachSupervisionChannel(child: ChildProcess, state: Supervision
         break;
       case 'taskdock:follow-logs':
         follow(message.follow);
+        break;
+      case 'taskdock:restart-backend':
+        state.restartBackend();
         break;
       default:
         break;

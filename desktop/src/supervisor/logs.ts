@@ -152,7 +152,8 @@ const formatFileLine = (line: ServiceLogLine) =>
  */
 export class LogStore {
   private readonly buffers = new Map<ServiceLogSource, ServiceLogLine[]>();
-  private readonly files = new Map<ServiceLogSource, RotatingFile>();
+  /** `worker.log`, or `worker-2.log` for instance 2 of several. */
+  private readonly files = new Map<string, RotatingFile>();
   private readonly partial = new Map<string, string>();
   private readonly listeners = new Set<(line: ServiceLogLine) => void>();
   private readonly bufferLines: number;
@@ -175,9 +176,17 @@ export class LogStore {
     return this.options.dir;
   }
 
-  /** A chunk of a service's stdout/stderr; a trailing partial line waits for the rest. */
-  capture(source: ServiceLogSource, stream: LogStream, chunk: Buffer | string): void {
-    const key = `${source}:${stream}`;
+  /**
+   * A chunk of a service's stdout/stderr; a trailing partial line waits for the rest. Returns
+   * the complete lines it added. `instance`: which of several processes of the service.
+   */
+  capture(
+    source: ServiceLogSource,
+    stream: LogStream,
+    chunk: Buffer | string,
+    instance?: number,
+  ): ServiceLogLine[] {
+    const key = `${source}:${instance ?? ''}:${stream}`;
     const text = (this.partial.get(key) ?? '') + chunk.toString();
     const lines = text.split(/\r?\n/);
     const rest = lines.pop() ?? '';
@@ -187,18 +196,22 @@ export class LogStore {
     } else {
       this.partial.set(key, rest);
     }
-    this.add(
-      source,
-      lines.filter((l) => l.trim() !== '').map((l) => this.build(source, stream, l)),
-    );
+    const built = lines
+      .filter((l) => l.trim() !== '')
+      .map((l) => this.build(source, stream, l, instance));
+    this.add(source, built);
+    return built;
   }
 
   /** The stream ended: its unterminated last line counts too. */
-  flush(source: ServiceLogSource, stream: LogStream): void {
-    const key = `${source}:${stream}`;
+  flush(source: ServiceLogSource, stream: LogStream, instance?: number): ServiceLogLine[] {
+    const key = `${source}:${instance ?? ''}:${stream}`;
     const rest = this.partial.get(key);
     this.partial.delete(key);
-    if (rest?.trim()) this.add(source, [this.build(source, stream, rest)]);
+    if (!rest?.trim()) return [];
+    const line = this.build(source, stream, rest, instance);
+    this.add(source, [line]);
+    return [line];
   }
 
   /** A line written by the supervisor about a service (stream `system`). */
@@ -207,11 +220,13 @@ export class LogStore {
     level: ServiceLogLevel,
     text: string,
     fields?: Record<string, unknown>,
+    instance?: number,
   ): ServiceLogLine {
     const line: ServiceLogLine = {
       seq: ++this.seq,
       ts: new Date().toISOString(),
       service: source,
+      ...(instance === undefined ? {} : { instance }),
       stream: 'system',
       level,
       text,
@@ -243,12 +258,19 @@ export class LogStore {
     return matches.slice(-limit);
   }
 
-  /** The last `count` lines of a source as text, for failure messages and `lastExit`. */
-  tail(source: ServiceLogSource, count = 20, minLevel?: ServiceLogLevel): string[] {
+  /** The last `count` lines of a source (of one instance, if given) as text, for `lastExit`. */
+  tail(
+    source: ServiceLogSource,
+    count = 20,
+    minLevel?: ServiceLogLevel,
+    instance?: number,
+  ): string[] {
     const buffer = this.buffers.get(source) ?? [];
-    const lines = minLevel
-      ? buffer.filter((l) => LOG_LEVEL_ORDER[l.level] >= LOG_LEVEL_ORDER[minLevel])
-      : buffer;
+    const lines = buffer.filter(
+      (l) =>
+        (minLevel === undefined || LOG_LEVEL_ORDER[l.level] >= LOG_LEVEL_ORDER[minLevel]) &&
+        (instance === undefined || l.instance === instance),
+    );
     return lines
       .slice(-count)
       .map((l) => (l.stream === 'system' ? `[supervisor] ${l.text}` : l.text));
@@ -266,12 +288,18 @@ export class LogStore {
     this.listeners.clear();
   }
 
-  private build(source: ServiceLogSource, stream: LogStream, raw: string): ServiceLogLine {
+  private build(
+    source: ServiceLogSource,
+    stream: LogStream,
+    raw: string,
+    instance: number | undefined,
+  ): ServiceLogLine {
     const parsed = parseLine(raw, stream);
     return {
       seq: ++this.seq,
       ts: parsed.ts ?? new Date().toISOString(),
       service: source,
+      ...(instance === undefined ? {} : { instance }),
       stream,
       level: parsed.level,
       text: parsed.text,
@@ -291,7 +319,8 @@ export class LogStore {
     if (buffer.length > this.bufferLines * 1.25) buffer.splice(0, buffer.length - this.bufferLines);
     if (this.options.dir && !this.closed) {
       try {
-        this.file(source).write(lines.map(formatFileLine).join(''));
+        // One call's lines: one source and instance, so one file.
+        this.file(lines[0] as ServiceLogLine).write(lines.map(formatFileLine).join(''));
       } catch {
         // A full disk must not take the supervisor down; the lines stay in memory.
       }
@@ -299,15 +328,16 @@ export class LogStore {
     for (const line of lines) for (const listener of this.listeners) listener(line);
   }
 
-  private file(source: ServiceLogSource): RotatingFile {
-    let file = this.files.get(source);
+  private file(line: ServiceLogLine): RotatingFile {
+    const name = line.instance === undefined ? line.service : `${line.service}-${line.instance}`;
+    let file = this.files.get(name);
     if (!file) {
       file = new RotatingFile(
-        path.join(this.options.dir as string, `${source}.log`),
+        path.join(this.options.dir as string, `${name}.log`),
         this.maxFileBytes,
         this.keepFiles,
       );
-      this.files.set(source, file);
+      this.files.set(name, file);
     }
     return file;
   }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readiness } from '@taskdock/shared/contract';
+import { canListen, freePort } from '@taskdock/shared/node/ports';
+import { commandLine, isAlive, killTree, waitForExit } from '@taskdock/shared/node/processes';
+import { probeBackend } from './backend-probe.ts';
 import type { LogStore } from './logs.ts';
-import { canListen, freePort } from './ports.ts';
-import { commandLine, isAlive, killTree, waitForExit } from './process-tree.ts';
 import { type RedisTarget, ReplyError, redisPing, redisShutdown } from './redis-client.ts';
 import {
   describeEarlyExit,
@@ -265,9 +267,15 @@ async function politeStop(run: ServiceRun): Promise<void> {
 }
 
 /** The worker: ready once it logged "worker ready" (after its heartbeat is registered in Redis). */
-export function createWorkerService(options: NodeServiceOptions): ServiceSpec {
+export function createWorkerService(
+  options: NodeServiceOptions & {
+    /** Which of several worker processes (TASKDOCK_WORKER_PROCESSES), each supervised alone. */
+    readonly instance?: number;
+  },
+): ServiceSpec {
   return {
     name: 'worker',
+    ...(options.instance === undefined ? {} : { instance: options.instance }),
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     stopGraceMs: options.stopGraceMs ?? 15_000,
     async prepare() {
@@ -297,12 +305,28 @@ export interface BackendServiceOptions extends NodeServiceOptions {
   /** Where a note about the port choice goes (the supervisor's log). */
   readonly note?: (message: string) => void;
   readonly token: string;
+  /**
+   * Whether readiness waits for a live worker (default). An `api` host's workers run on other
+   * hosts and may start later: it is ready once its Redis answers.
+   */
+  readonly needsWorker?: boolean;
   /** Called right after each spawn: the supervisor's side of the IPC channel. */
   readonly attach?: (run: ServiceRun) => void;
+  /** TASKDOCK_TLS_CERT: the backend serves https; the health gate trusts this certificate. */
+  readonly tlsCertFile?: string | undefined;
+}
+
+/** A /api/health/ready body that says the store answers (it may still lack a worker). */
+function redisAnswers(body: string): boolean {
+  try {
+    return (JSON.parse(body) as Readiness).redis?.ok === true;
+  } catch {
+    return false;
+  }
 }
 
 export interface BackendService extends ServiceSpec {
-  /** `http://127.0.0.1:<port>` (after the first prepare). */
+  /** `http(s)://127.0.0.1:<port>` (after the first prepare): https with TLS files. */
   url(): string;
 }
 
@@ -310,12 +334,13 @@ export interface BackendService extends ServiceSpec {
 export function createBackendService(options: BackendServiceOptions): BackendService {
   const fixedPort = options.port > 0;
   let port = fixedPort ? options.port : undefined;
+  const scheme = options.tlsCertFile ? 'https' : 'http';
   return {
     name: 'backend',
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     stopGraceMs: options.stopGraceMs ?? 10_000,
-    url: () => `http://${HOST}:${port}`,
-    describe: () => `http://${HOST}:${port}`,
+    url: () => `${scheme}://${HOST}:${port}`,
+    describe: () => `${scheme}://${HOST}:${port}`,
     async prepare({ restart, attempt }) {
       // Kept across restarts, so an open window or a printed sign-in link keeps working.
       if (port === undefined && !fixedPort && options.lastPort !== undefined) {
@@ -342,19 +367,24 @@ export function createBackendService(options: BackendServiceOptions): BackendSer
     async waitHealthy({ signal, note }) {
       while (!signal.aborted) {
         try {
-          const response = await fetch(`http://${HOST}:${port}/api/health/ready`, {
-            headers: { authorization: `Bearer ${options.token}` },
-            signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]),
-          });
-          const body = await response.text();
+          const response = await probeBackend(
+            `${scheme}://${HOST}:${port}/api/health/ready`,
+            options.token,
+            AbortSignal.any([signal, AbortSignal.timeout(2000)]),
+            options.tlsCertFile,
+          );
+          const { body } = response;
           if (response.status === 200) return;
+          if (options.needsWorker === false && response.status === 503 && redisAnswers(body)) {
+            return;
+          }
           if (response.status === 401) {
             throw new Error(`something else answers on ${HOST}:${port} and refuses our token`);
           }
           note(`GET /api/health/ready: ${response.status} ${body.slice(0, 200)}`);
         } catch (err) {
           if ((err as Error).message.startsWith('something else')) throw err;
-          const cause = (err as { cause?: { code?: string } }).cause?.code;
+          const cause = (err as { code?: string }).code;
           note(`GET /api/health/ready: ${cause ?? (err as Error).message}`);
         }
         await sleep(100);

@@ -1,5 +1,10 @@
 import net from 'node:net';
 import type { StoreInfo } from '@taskdock/shared/contract';
+import {
+  REDIS_FORM_VARIABLES,
+  type RedisAddress,
+  type RedisConnectionSpec,
+} from '@taskdock/shared/node/redis-connection';
 import type { StoreSetting } from '../config.ts';
 import { RedisBinaryMissingError, type RedisLookup, resolveRedisServer } from '../paths.ts';
 import { StartupError } from './supervisor.ts';
@@ -7,19 +12,20 @@ import { StartupError } from './supervisor.ts';
 /** How this start keeps tasks: a redis-server we run, the external Redis, or memory. */
 export type StorePlan =
   | { readonly mode: 'redis'; readonly binary: string; readonly source: string }
-  | { readonly mode: 'external' }
+  | { readonly mode: 'external'; readonly spec: RedisConnectionSpec }
   | { readonly mode: 'memory'; readonly reason: string };
 
 /**
- * TASKDOCK_REDIS_URL → that Redis only (down is an error, never a switch); TASKDOCK_STORE=memory
+ * An external Redis (TASKDOCK_REDIS_URL, _SENTINELS or _CLUSTER) → that Redis only, and no
+ * redis-server of ours (down is an error, never a switch); TASKDOCK_STORE=memory
  * → memory; else the bundled or found redis-server, and with `auto` memory when there is none.
  * A TASKDOCK_REDIS_SERVER that is set but wrong is an error in every mode: it was asked for.
  */
 export function planStore(
-  settings: { readonly store: StoreSetting; readonly redisUrl: string | undefined },
+  settings: { readonly store: StoreSetting; readonly redis: RedisConnectionSpec | undefined },
   lookup: RedisLookup,
 ): StorePlan {
-  if (settings.redisUrl !== undefined) return { mode: 'external' };
+  if (settings.redis !== undefined) return { mode: 'external', spec: settings.redis };
   if (settings.store === 'memory') return { mode: 'memory', reason: 'TASKDOCK_STORE=memory' };
   try {
     const found = resolveRedisServer(lookup);
@@ -43,7 +49,7 @@ export function storeInfo(plan: StorePlan): StoreInfo {
     case 'memory':
       return { mode: 'memory', reason: plan.reason };
     case 'external':
-      return { mode: 'redis', reason: 'TASKDOCK_REDIS_URL is set' };
+      return { mode: 'redis', reason: `${REDIS_FORM_VARIABLES[plan.spec.form]} is set` };
     case 'redis':
       return { mode: 'redis', reason: `redis-server from ${plan.source} (${plan.binary})` };
   }
@@ -53,30 +59,41 @@ export function storeInfo(plan: StorePlan): StoreInfo {
 export const notUsedInMemoryMode = (reason: string) => `not used in memory mode: ${reason}`;
 
 /**
- * An external Redis that does not even accept a connection fails the start at once, saying so
- * (not the worker's gate timeout later). Only the address is named: the URL may hold a password.
+ * An external Redis none of whose addresses even accepts a connection fails the start at once,
+ * saying so (not the worker's gate timeout later). Only addresses are named, never a password.
+ * For Sentinel and Cluster one answering address is enough: the others may be down.
  */
-export async function checkExternalRedis(url: string, timeoutMs = 3000): Promise<void> {
-  const { hostname, port } = new URL(url);
-  const host = hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const address = `${hostname}:${port || 6379}`;
-  await new Promise<void>((resolve, reject) => {
-    const socket = net.connect({ host, port: Number(port || 6379) });
-    const fail = (reason: string) => {
+export async function checkExternalRedis(
+  spec: RedisConnectionSpec,
+  timeoutMs = 3000,
+): Promise<void> {
+  const addresses =
+    spec.form === 'url' ? [spec.address] : spec.form === 'sentinel' ? spec.sentinels : spec.nodes;
+  const failures: string[] = [];
+  for (const address of addresses) {
+    const reason = await tcpConnect(address, timeoutMs);
+    if (reason === undefined) return;
+    failures.push(addresses.length > 1 ? `${address.host}:${address.port}: ${reason}` : reason);
+  }
+  const variable = REDIS_FORM_VARIABLES[spec.form];
+  const where = addresses.map((a) => `${a.host}:${a.port}`).join(', ');
+  throw new StartupError(
+    'redis',
+    `the Redis at ${variable} (${where}) does not answer (${failures.join('; ')}). ` +
+      `Start it, or unset ${variable}: with a Redis given, Taskdock never falls back to memory mode.`,
+  );
+}
+
+/** Undefined once a TCP connection opens; else why not. */
+function tcpConnect(address: RedisAddress, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address.host, port: address.port });
+    const done = (reason: string | undefined) => {
       socket.destroy();
-      reject(
-        new StartupError(
-          'redis',
-          `the Redis at TASKDOCK_REDIS_URL (${address}) does not answer (${reason}). Start it, ` +
-            'or unset TASKDOCK_REDIS_URL: with a Redis given, Taskdock never falls back to memory mode.',
-        ),
-      );
+      resolve(reason);
     };
-    socket.setTimeout(timeoutMs, () => fail(`no connection within ${timeoutMs} ms`));
-    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
+    socket.setTimeout(timeoutMs, () => done(`no connection within ${timeoutMs} ms`));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+    socket.once('connect', () => done(undefined));
   });
 }

@@ -3,12 +3,13 @@ import {
   SERVICE_NAMES,
   type ServiceExit,
   type ServiceInfo,
+  type ServiceLogLevel,
   type ServiceLogLine,
   type ServiceName,
   type ServiceStatus,
 } from '@taskdock/shared/contract';
+import { descendants, isAlive, killTree } from '@taskdock/shared/node/processes';
 import type { LogStore } from './logs.ts';
-import { descendants, isAlive, killTree } from './process-tree.ts';
 
 /** How to run one process of a service. Built from scratch each time: never `process.env`. */
 export interface LaunchPlan {
@@ -56,6 +57,8 @@ export interface HealthProbe {
 
 export interface ServiceSpec {
   readonly name: ServiceName;
+  /** Which of several processes of this service (worker 1 … N); undefined when there is one. */
+  readonly instance?: number;
   /** How long the health gate waits before the start counts as failed. */
   readonly readyTimeoutMs: number;
   /** How long a graceful stop may take before the process tree is killed. */
@@ -96,6 +99,8 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
 
 interface EventBase {
   readonly service: ServiceName;
+  /** Set for one of several processes of a service (ServiceSpec.instance). */
+  readonly instance?: number;
   /** Epoch ms. */
   readonly at: number;
   /** Ms since `start()` was called. */
@@ -206,6 +211,13 @@ export function describeEarlyExit(exit: ExitInfo, lastLines: readonly string[]):
   return `${describeExit(exit)} before it was ready${last ? ` (last output: "${last}")` : ''}`;
 }
 
+const instanceOf = (spec: ServiceSpec) =>
+  spec.instance === undefined ? {} : { instance: spec.instance };
+
+/** "worker 2" for one of several, else the service's name. */
+export const serviceLabel = (spec: Pick<ServiceSpec, 'name' | 'instance'>) =>
+  spec.instance === undefined ? spec.name : `${spec.name} ${spec.instance}`;
+
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /**
@@ -227,7 +239,7 @@ export class Supervisor {
   private stopPromise: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
-    const names = options.services.map((s) => s.name);
+    const names = options.services.map(serviceLabel);
     if (new Set(names).size !== names.length) {
       throw new Error(`Supervisor: service names must be unique, got ${names.join(', ')}`);
     }
@@ -284,6 +296,7 @@ export class Supervisor {
     const own = this.states.map((s): ServiceInfo => {
       const info: ServiceInfo = {
         name: s.spec.name,
+        ...instanceOf(s.spec),
         status: s.status,
         pid: s.run && !s.run.hasExited() ? s.run.pid : null,
         restarts: s.restarts,
@@ -298,9 +311,16 @@ export class Supervisor {
     return [...outside, ...own].sort((a, b) => order(a) - order(b));
   }
 
+  /** The pid of the service's (first) process while it runs. */
   pid(name: ServiceName): number | null {
-    const run = this.states.find((s) => s.spec.name === name)?.run;
-    return run && !run.hasExited() ? run.pid : null;
+    return this.pids(name)[0] ?? null;
+  }
+
+  /** The pids of every running process of the service (several workers: one each). */
+  pids(name: ServiceName): number[] {
+    return this.states.flatMap((s) =>
+      s.spec.name === name && s.run && !s.run.hasExited() ? [s.run.pid] : [],
+    );
   }
 
   /** Starts every service in order; on the first failure stops the others and throws StartupError. */
@@ -331,12 +351,38 @@ export class Supervisor {
     return this.stopPromise;
   }
 
+  /**
+   * Stops a running service politely and starts it again (a setting it reads at start changed):
+   * not a crash, so no backoff and no crash counted. A start that fails is handled as a crash.
+   */
+  async restart(name: ServiceName): Promise<void> {
+    const states = this.states.filter((s) => s.spec.name === name && s.status === 'running');
+    for (const state of states) {
+      if (this.stopping) return;
+      this.note(state.spec, 'info', 'restarting on request');
+      await this.stopService(state);
+      if (this.stopping) return;
+      state.restarts++;
+      await this.track(this.launch(state, true)).catch((err: Error) => {
+        if (err instanceof StartAborted || this.stopping) return;
+        this.crashed(state, `failed to restart: ${err.message}`, null);
+      });
+    }
+  }
+
   private async stopAll(): Promise<void> {
     this.stopping = true;
     for (const controller of this.aborts) controller.abort();
     for (const state of this.states) clearTimeout(state.restartTimer);
     await Promise.allSettled([...this.launches]);
-    for (const state of [...this.states].reverse()) await this.stopService(state);
+    // In reverse order; several processes of one service stop together.
+    const groups: ServiceState[][] = [];
+    for (const state of [...this.states].reverse()) {
+      const last = groups.at(-1);
+      if (last?.[0]?.spec.name === state.spec.name) last.push(state);
+      else groups.push([state]);
+    }
+    for (const group of groups) await Promise.all(group.map((state) => this.stopService(state)));
     this.changed();
   }
 
@@ -355,7 +401,7 @@ export class Supervisor {
     void spec
       .requestStop(run)
       .catch((err: Error) =>
-        this.logs.system(spec.name, 'warn', `graceful stop failed: ${err.message}; waiting`),
+        this.note(spec, 'warn', `graceful stop failed: ${err.message}; waiting`),
       );
     const outcome = await Promise.race([
       run.exited.then(() => 'exited' as const),
@@ -363,8 +409,8 @@ export class Supervisor {
     ]);
     const forced = outcome === 'grace-over';
     if (forced) {
-      this.logs.system(
-        spec.name,
+      this.note(
+        spec,
         'warn',
         `did not stop within ${seconds(spec.stopGraceMs)}; killing its process tree`,
       );
@@ -373,7 +419,7 @@ export class Supervisor {
     const exit = await Promise.race([run.exited, sleep(5000).then(() => null)]);
     for (const pid of tree) {
       if (isAlive(pid)) {
-        this.logs.system(spec.name, 'warn', `killing leftover child process ${pid}`);
+        this.note(spec, 'warn', `killing leftover child process ${pid}`);
         await killTree(pid, 'SIGKILL');
       }
     }
@@ -382,6 +428,7 @@ export class Supervisor {
     this.emit({
       type: 'stopped',
       service: spec.name,
+      ...instanceOf(spec),
       durationMs: Date.now() - began,
       code: exit?.code ?? null,
       signal: exit?.signal ?? null,
@@ -404,7 +451,7 @@ export class Supervisor {
       const began = Date.now();
       state.status = 'starting';
       state.message = undefined;
-      this.emit({ type: 'starting', service: spec.name, attempt, restart });
+      this.emit({ type: 'starting', service: spec.name, ...instanceOf(spec), attempt, restart });
       this.changed();
 
       let plan: LaunchPlan;
@@ -425,14 +472,15 @@ export class Supervisor {
         state.status = 'running';
         state.readyAt = Date.now();
         const detail = spec.describe?.();
-        this.logs.system(
-          spec.name,
+        this.note(
+          spec,
           'info',
           `ready in ${Date.now() - began} ms (pid ${run.pid}${detail ? `, ${detail}` : ''})`,
         );
         this.emit({
           type: 'ready',
           service: spec.name,
+          ...instanceOf(spec),
           pid: run.pid,
           durationMs: Date.now() - began,
           ...(detail ? { detail } : {}),
@@ -445,7 +493,7 @@ export class Supervisor {
       if (!run.hasExited()) await killTree(run.pid, 'SIGKILL');
       const exit = await run.exited;
       if (this.stopping) throw new StartAborted();
-      const lastLines = this.logs.tail(spec.name, 15);
+      const lastLines = this.logs.tail(spec.name, 15, undefined, spec.instance);
       let reason: string;
       if (outcome.kind === 'exited') {
         reason = spec.explainEarlyExit?.(exit, lastLines) ?? describeEarlyExit(exit, lastLines);
@@ -456,9 +504,9 @@ export class Supervisor {
       } else {
         reason = outcome.error.message;
       }
-      this.logs.system(spec.name, 'error', `start failed: ${reason}`);
+      this.note(spec, 'error', `start failed: ${reason}`);
       if (attempt < 3 && spec.shouldRetryStart?.(lastLines)) {
-        this.logs.system(spec.name, 'warn', 'retrying the start with a fresh configuration');
+        this.note(spec, 'warn', 'retrying the start with a fresh configuration');
         continue;
       }
       throw new ServiceStartFailure(reason, lastLines);
@@ -521,7 +569,7 @@ export class Supervisor {
   /** A running service died (or failed to come back): restart with backoff, or give up. */
   private crashed(state: ServiceState, reason: string, exit: ExitInfo | null): void {
     const { spec } = state;
-    const lastLines = this.logs.tail(spec.name, 20);
+    const lastLines = this.logs.tail(spec.name, 20, undefined, spec.instance);
     state.lastExit = {
       at: new Date().toISOString(),
       code: exit?.code ?? null,
@@ -529,7 +577,7 @@ export class Supervisor {
       reason,
       lastLines,
     };
-    this.logs.system(spec.name, 'error', `${spec.name} ${reason}`);
+    this.note(spec, 'error', `${spec.name} ${reason}`);
     const now = Date.now();
     state.crashes = state.crashes.filter((t) => now - t < this.policy.windowMs);
     state.crashes.push(now);
@@ -547,10 +595,11 @@ export class Supervisor {
     );
     state.status = 'restarting';
     state.restarts++;
-    this.logs.system(spec.name, 'warn', `restarting in ${delayMs} ms (restart ${state.restarts})`);
+    this.note(spec, 'warn', `restarting in ${delayMs} ms (restart ${state.restarts})`);
     this.emit({
       type: 'restarting',
       service: spec.name,
+      ...instanceOf(spec),
       reason,
       delayMs,
       restarts: state.restarts,
@@ -569,8 +618,14 @@ export class Supervisor {
   private fail(state: ServiceState, reason: string, lastLines: readonly string[]): void {
     state.status = 'failed';
     state.message = reason;
-    this.logs.system(state.spec.name, 'error', `failed: ${reason}`);
-    this.emit({ type: 'failed', service: state.spec.name, reason, lastLines });
+    this.note(state.spec, 'error', `failed: ${reason}`);
+    this.emit({
+      type: 'failed',
+      service: state.spec.name,
+      ...instanceOf(state.spec),
+      reason,
+      lastLines,
+    });
     this.changed();
   }
 
@@ -614,17 +669,25 @@ export class Supervisor {
         });
       });
     });
-    child.stdout?.on('data', (chunk: Buffer) => this.logs.capture(spec.name, 'stdout', chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.logs.capture(spec.name, 'stderr', chunk));
-    child.stdout?.on('end', () => this.logs.flush(spec.name, 'stdout'));
-    child.stderr?.on('end', () => this.logs.flush(spec.name, 'stderr'));
+    // This run's own lines, for waitForLine: another process of the service says the same.
+    const lineListeners = new Set<(line: ServiceLogLine) => void>();
+    const heard = (lines: ServiceLogLine[]) => {
+      for (const line of lines) for (const listener of lineListeners) listener(line);
+    };
+    const { instance } = spec;
+    child.stdout?.on('data', (chunk: Buffer) =>
+      heard(this.logs.capture(spec.name, 'stdout', chunk, instance)),
+    );
+    child.stderr?.on('data', (chunk: Buffer) =>
+      heard(this.logs.capture(spec.name, 'stderr', chunk, instance)),
+    );
+    child.stdout?.on('end', () => heard(this.logs.flush(spec.name, 'stdout', instance)));
+    child.stderr?.on('end', () => heard(this.logs.flush(spec.name, 'stderr', instance)));
     // A closed channel must not crash the supervisor with an unhandled 'error'.
     child.on('error', (err) => {
-      if (child.pid !== undefined)
-        this.logs.system(spec.name, 'warn', `process error: ${err.message}`);
+      if (child.pid !== undefined) this.note(spec, 'warn', `process error: ${err.message}`);
     });
 
-    const logs = this.logs;
     const run: ServiceRun = {
       pid: child.pid ?? -1,
       child,
@@ -633,12 +696,14 @@ export class Supervisor {
       waitForLine(match, signal) {
         return new Promise((resolve, reject) => {
           if (signal.aborted) return reject(new Error('aborted'));
-          const unsubscribe = logs.subscribe((line) => {
-            if (line.service === spec.name && line.stream !== 'system' && match(line)) {
+          const listener = (line: ServiceLogLine) => {
+            if (match(line)) {
               unsubscribe();
               resolve(line);
             }
-          });
+          };
+          const unsubscribe = () => lineListeners.delete(listener);
+          lineListeners.add(listener);
           signal.addEventListener(
             'abort',
             () => {
@@ -651,11 +716,7 @@ export class Supervisor {
       },
     };
     if (child.pid !== undefined) {
-      this.logs.system(
-        spec.name,
-        'info',
-        `started pid ${child.pid}: ${plan.command} ${plan.args.join(' ')}`,
-      );
+      this.note(spec, 'info', `started pid ${child.pid}: ${plan.command} ${plan.args.join(' ')}`);
       spec.attach?.(run);
     }
     return {
@@ -665,6 +726,12 @@ export class Supervisor {
         return exit;
       }),
     };
+  }
+
+  /** A supervisor line about one service's process, in that process's log. */
+  private note(spec: ServiceSpec, level: ServiceLogLevel, text: string): void {
+    const said = spec.instance === undefined ? text : `${serviceLabel(spec)}: ${text}`;
+    this.logs.system(spec.name, level, said, undefined, spec.instance);
   }
 
   private emit(event: WithoutTime<SupervisorEvent>): void {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
-import { isAlive, killTree } from '../../src/supervisor/process-tree.ts';
+import { isAlive, killTree } from '@taskdock/shared/node/processes';
 
 export async function tempDir(prefix = 'taskdock-desktop-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));

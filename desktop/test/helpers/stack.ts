@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RuntimeInfo } from '@taskdock/shared/node/runtime-file';
 import { type DesktopConfig, loadDesktopConfig } from '../../src/config.ts';
 import { findRepoRoot } from '../../src/paths.ts';
-import type { RuntimeInfo } from '../../src/runtime-file.ts';
 import { createTaskdock, type Taskdock, type TaskdockOptions } from '../../src/taskdock.ts';
 
 export const REPO_ROOT = findRepoRoot(import.meta.url);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import type { ServiceName } from '@taskdock/shared/contract';
+import { isAlive } from '@taskdock/shared/node/processes';
 import { LogStore } from '../../src/supervisor/logs.ts';
-import { isAlive } from '../../src/supervisor/process-tree.ts';
 import {
   type ServiceSpec,
   StartupError,

@@ -11,10 +11,11 @@ const serviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => {
-      const { supervision } = app.deps;
+      const { supervision, redisServer } = app.deps;
+      const redis = redisServer ? { redis: redisServer } : {};
       return supervision
-        ? { supervised: true, services: supervision.services() }
-        : { supervised: false, services: [] };
+        ? { supervised: true, services: supervision.services(), ...redis }
+        : { supervised: false, services: [], ...redis };
     },
   );
 };

@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './event-id.ts';
 export * from './lease.ts';
 export * from './queue.ts';
+export * from './remote-serving.ts';
 export * from './schedule.ts';
 export * from './services.ts';
 export * from './session.ts';

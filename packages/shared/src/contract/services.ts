@@ -27,6 +27,11 @@ export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 export const SERVICE_LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type ServiceLogLevel = (typeof SERVICE_LOG_LEVELS)[number];
 
+/** TASKDOCK_WORKER_PROCESSES: worker processes one supervisor runs (docs/scale-out.md "Roles"). */
+export const WORKER_PROCESSES = { default: 1, min: 1, max: 64 } as const;
+/** Which of several processes of one service (worker 1 … N); absent when there is one. */
+const Instance = Type.Integer({ minimum: 1, maximum: WORKER_PROCESSES.max });
+
 export const ServiceExit = Type.Object({
   at: IsoDate,
   code: Type.Union([Type.Integer(), Type.Null()]),
@@ -40,6 +45,7 @@ export type ServiceExit = Static<typeof ServiceExit>;
 
 export const ServiceInfo = Type.Object({
   name: Type.Union(SERVICE_NAMES.map((s) => Type.Literal(s))),
+  instance: Type.Optional(Instance),
   status: Type.Union(SERVICE_STATUSES.map((s) => Type.Literal(s))),
   pid: Type.Union([Type.Integer(), Type.Null()]),
   restarts: Type.Integer({ minimum: 0, description: 'restarts after crashes in this run' }),
@@ -51,10 +57,37 @@ export const ServiceInfo = Type.Object({
 });
 export type ServiceInfo = Static<typeof ServiceInfo>;
 
+/** What the backend's start probe found of its Redis (backend/src/redis-probe.ts). */
+export const RedisServerInfo = Type.Object({
+  /** Addresses, user and TLS of the connection; never a password. */
+  connection: Type.String(),
+  topology: Type.Union([
+    Type.Literal('standalone'),
+    Type.Literal('sentinel'),
+    Type.Literal('cluster'),
+  ]),
+  version: Type.String(),
+  /** Of the node written to (the first primary on a Cluster). */
+  role: Type.Union([Type.Literal('master'), Type.Literal('replica')]),
+  /** 1, or the Cluster's primaries. */
+  primaries: Type.Integer({ minimum: 0 }),
+  /** Replicas connected to the primaries at start. */
+  replicas: Type.Integer({ minimum: 0 }),
+  /** Null: Redis refused to say (CONFIG and INFO memory). Only noeviction starts. */
+  maxmemoryPolicy: Type.Union([Type.String(), Type.Null()]),
+  /** appendonly yes on every primary. */
+  aof: Type.Boolean(),
+  /** What the probe warns of (AOF off, the policy unchecked …). */
+  warnings: Type.Array(Type.String()),
+});
+export type RedisServerInfo = Static<typeof RedisServerInfo>;
+
 export const ServiceList = Type.Object({
   /** False when the backend runs without a supervisor (e.g. `npm run dev:server`). */
   supervised: Type.Boolean(),
   services: Type.Array(ServiceInfo),
+  /** The backend's Redis as probed at start; absent in memory mode. */
+  redis: Type.Optional(RedisServerInfo),
 });
 export type ServiceList = Static<typeof ServiceList>;
 
@@ -63,6 +96,7 @@ export const ServiceLogLine = Type.Object({
   seq: Type.Integer(),
   ts: IsoDate,
   service: Type.Union(SERVICE_LOG_SOURCES.map((s) => Type.Literal(s))),
+  instance: Type.Optional(Instance),
   stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr'), Type.Literal('system')]),
   level: Type.Union(SERVICE_LOG_LEVELS.map((l) => Type.Literal(l))),
   /** The message: pino's `msg` (plus its error message), or the raw line. */
@@ -122,7 +156,9 @@ export type BackendMessage =
   | { readonly type: 'taskdock:hello' }
   | { readonly type: 'taskdock:query-logs'; readonly id: number; readonly query: ServiceLogQuery }
   /** Whether the backend wants every new line pushed (it has live log subscribers). */
-  | { readonly type: 'taskdock:follow-logs'; readonly follow: boolean };
+  | { readonly type: 'taskdock:follow-logs'; readonly follow: boolean }
+  /** Stop this backend and start it again: a saved setting (remote workers) applies at start. */
+  | { readonly type: 'taskdock:restart-backend' };
 
 export const LOG_LEVEL_ORDER: Readonly<Record<ServiceLogLevel, number>> = {
   trace: 10,

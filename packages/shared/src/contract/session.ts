@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 
 /**
  * Browser sign-in (SPEC 1). The supervisor prints `uiUrl` = `<apiUrl>/?login=<nonce>.<signature>`
- * (built in one place, desktop/src/ui-url.ts: signature = base64url HMAC-SHA256 with the API
+ * (built in one place, packages/shared/src/node/sign-in.ts: signature = base64url HMAC-SHA256 with the API
  * token as key over `taskdock-login:<nonce>`). The backend checks it, accepts each nonce once,
  * sets an HttpOnly SameSite=Strict session cookie and redirects to the page without the param.
  */

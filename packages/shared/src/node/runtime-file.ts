@@ -1,31 +1,36 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { StoreInfo } from '@taskdock/shared/contract';
-import { isAlive, processStartTime } from './supervisor/process-tree.ts';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { StoreInfo } from '../contract/system.ts';
+import { isAlive, processStartTime } from './processes.ts';
+
+const Pid = Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]);
 
 /** The process that wrote runtime.json; the file describes a live stack only while it runs. */
-export interface RuntimeSupervisor {
-  readonly pid: number;
+export const RuntimeSupervisor = Type.Object({
+  pid: Type.Integer({ minimum: 1 }),
   /** Its start time where the OS tells (Linux), so a reused pid does not pass for it. */
-  readonly startTime: string | null;
-}
+  startTime: Type.Union([Type.String(), Type.Null()]),
+});
+export type RuntimeSupervisor = Static<typeof RuntimeSupervisor>;
 
-/** `<dataDir>/runtime.json` (docs/desktop.md): how to reach the running Taskdock. */
-export interface RuntimeInfo {
-  readonly apiUrl: string;
-  readonly token: string;
+/**
+ * `<dataDir>/runtime.json` (docs/desktop.md): how to reach the running Taskdock. The supervisor
+ * writes it; the CLI, scripts and tests read it. Readers ignore fields they do not know.
+ */
+export const RuntimeInfo = Type.Object({
+  apiUrl: Type.String(),
+  token: Type.String(),
   /** Where tasks live and why. */
-  readonly store: StoreInfo;
+  store: StoreInfo,
   /** Null in memory mode: there is no Redis. */
-  readonly redis: { readonly url: string } | null;
-  readonly pids: {
-    readonly redis: number | null;
-    readonly worker: number | null;
-    readonly backend: number | null;
-  };
-  readonly uiUrl: string;
-  readonly supervisor: RuntimeSupervisor;
-}
+  redis: Type.Union([Type.Object({ url: Type.String() }), Type.Null()]),
+  pids: Type.Object({ redis: Pid, worker: Pid, backend: Pid }),
+  uiUrl: Type.String(),
+  supervisor: RuntimeSupervisor,
+});
+export type RuntimeInfo = Static<typeof RuntimeInfo>;
 
 export function runtimeSupervisor(pid: number): RuntimeSupervisor {
   return { pid, startTime: processStartTime(pid) };
@@ -42,10 +47,20 @@ export async function removeRuntimeFile(file: string): Promise<void> {
   await rm(file, { force: true });
 }
 
-/** runtime.json as written, or undefined when there is none (or it is not ours to parse). */
+/** The parsed file when it has runtime.json's shape, else undefined (garbled, or not ours). */
+function parseRuntime(text: string): RuntimeInfo | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Value.Check(RuntimeInfo, value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** runtime.json as written, or undefined when there is none (or it is not of this shape). */
 export async function readRuntimeFile(file: string): Promise<RuntimeInfo | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as RuntimeInfo;
+    return parseRuntime(await readFile(file, 'utf8'));
   } catch {
     return undefined;
   }
@@ -72,10 +87,10 @@ export function isRuntimeCurrent(info: Pick<RuntimeInfo, 'supervisor'>): boolean
 export function removeStaleRuntimeFileSync(file: string, supervisorPid: number): void {
   let info: RuntimeInfo | undefined;
   try {
-    info = JSON.parse(readFileSync(file, 'utf8')) as RuntimeInfo;
+    info = parseRuntime(readFileSync(file, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    // Unreadable or half-written: nobody can use it.
+    // Unreadable: nobody can use it.
   }
   if (info && isRuntimeCurrent(info) && info.supervisor.pid !== supervisorPid) return;
   try {
