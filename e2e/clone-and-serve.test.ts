@@ -1,5 +1,6 @@
-// A new user's first minutes: a fresh clone of this repository, `npm install`, the UI build,
-// `npm run serve` on a machine without redis-server, the printed link in Chromium.
+// A new user's first minutes: a fresh clone of this repository, `npm install`, then
+// `npm run serve` on a machine without redis-server (it builds the UI while the API runs), the
+// printed link in Chromium.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -115,18 +116,40 @@ async function stopServe(child: ChildProcess): Promise<void> {
   }
 }
 
-/** Opens the printed link; resolves once the dashboard shows and the store check has answered. */
-async function openDashboard(signInUrl: string) {
+/** The first `next build` on 2 busy cores: a minute or two; bounded so a hang fails. */
+const UI_BUILD_WAIT_MS = 6 * 60_000;
+
+/**
+ * Opens the printed link; resolves once the dashboard shows and the store check has answered.
+ * `whileBuilding`: the UI is being built, so the page says so first and reloads itself.
+ */
+async function openDashboard(signInUrl: string, whileBuilding = false) {
   const browser = await launchBrowser();
   const page = await browser.context.newPage();
-  const readiness = page.waitForResponse((r) => r.url().endsWith('/api/health/ready'));
+  const wait = whileBuilding ? UI_BUILD_WAIT_MS : 30_000;
+  const readiness = page.waitForResponse((r) => r.url().endsWith('/api/health/ready'), {
+    timeout: wait,
+  });
   await page.goto(signInUrl);
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 30_000 });
+  if (whileBuilding) {
+    await page.getByRole('heading', { name: 'The Taskdock UI is being built' }).waitFor();
+    assert.match(await page.content(), /reloads by itself/);
+  }
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: wait });
   await readiness;
   return { page, close: () => browser.close() };
 }
 
-test('a fresh clone: install, build, serve without redis-server shows the memory banner; with it, none; the port is kept', {
+async function waitForOutput(served: Served, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(served.output())) {
+    if (Date.now() > deadline)
+      assert.fail(`npm run serve never printed ${pattern}:\n${served.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a fresh clone: install, serve without redis-server builds the UI and shows the memory banner; with it, none; the port is kept', {
   timeout: 20 * 60_000,
 }, async () => {
   await run('git', ['clone', '--quiet', '--no-hardlinks', SOURCE_ROOT, clone], work);
@@ -134,13 +157,15 @@ test('a fresh clone: install, build, serve without redis-server shows the memory
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], clone, {
     ELECTRON_SKIP_BINARY_DOWNLOAD: '1',
   });
-  await run('npm', ['run', 'build:frontend'], clone, { NEXT_TELEMETRY_DISABLED: '1' });
+  // No `npm run build:frontend`: the first start builds the UI.
 
   const withoutRedis = await binDir('bin-no-redis', ['node', 'npm', 'sh']);
   const first = await serve(withoutRedis);
   assert.match(first.output(), /MEMORY MODE: tasks live in memory and vanish/);
   assert.match(first.output(), /Why: no redis-server was found/);
-  const memory = await openDashboard(first.signInUrl);
+  assert.match(first.output(), /UI {7}building: first start of this checkout/, 'a progress line');
+  const memory = await openDashboard(first.signInUrl, true);
+  await waitForOutput(first, /UI {7}built in \d+\.\d s/, 10_000);
   const banner = memory.page.locator('.memory-mode-banner');
   await banner.waitFor();
   const text = await banner.innerText();
@@ -152,6 +177,7 @@ test('a fresh clone: install, build, serve without redis-server shows the memory
 
   const second = await serve(withoutRedis);
   assert.equal(second.apiUrl, first.apiUrl, 'a restart keeps the port');
+  assert.doesNotMatch(second.output(), /UI {7}build/, 'the UI is built once');
   await stopServe(second.child);
 
   const withRedis = await binDir('bin-redis', ['node', 'npm', 'sh', 'redis-server']);

@@ -1,9 +1,11 @@
 // ENTRY (development tooling): `npm start` = `tsc -b` (the worker and backend as JS in
-// backend/dist), then this: bundle the Electron main process and launch Electron on it.
+// backend/dist), then this: build the UI if this checkout has none, bundle the Electron main
+// process and launch Electron on it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { startUiBuild, uiBuildNeeded } from '@taskdock/shared/node/ui-build';
 import { build } from 'esbuild';
 import { ELECTRON_NODE_TARGET } from './lib/bundles.ts';
 import { electronDistProblem, electronExecutable } from './lib/electron-dist.ts';
@@ -43,6 +45,42 @@ if (!electron.path) {
   );
   process.exit(1);
 }
+
+/**
+ * Before the window, unlike `npm run serve` (whose API does not wait): the window's first page
+ * is the UI. A failed build is said and the app still starts; its page says why.
+ */
+async function buildUiIfMissing(): Promise<void> {
+  const plan = uiBuildNeeded({
+    checkoutRoot: ROOT,
+    configuredUiDir: process.env.TASKDOCK_UI_DIR || undefined,
+  });
+  if (!plan) return;
+  const ui = await startUiBuild(plan, { execPath: process.execPath, env: process.env });
+  const stop = () => void ui.stop().then(() => process.exit(130));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (ui.pid) {
+    console.log(
+      `Building the UI: first start of this checkout, about a minute (output in ${plan.log})`,
+    );
+  }
+  const result = await ui.done;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (result.outcome === 'built') {
+    console.log(`UI built in ${(result.durationMs / 1000).toFixed(1)} s`);
+  } else if (result.outcome === 'elsewhere') {
+    console.log(
+      `The UI is being built by another start (pid ${result.pid}); its page reloads itself`,
+    );
+  } else {
+    console.error(
+      `UI build FAILED: ${result.message}\nOutput: ${plan.log}; retry: npm run build:frontend`,
+    );
+  }
+}
+await buildUiIfMissing();
 
 // One ESM file for Electron's own Node; electron is provided by the runtime, tree-kill stays a
 // normal dependency.

@@ -4,6 +4,7 @@
 // SIGINT/SIGTERM stop it all. TASKDOCK_ROLE (docs/scale-out.md "Roles") picks what this host
 // runs: everything, only worker processes (no sign-in link: there is no UI), or only the API.
 import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/shared/contract';
+import { startUiBuild, type UiBuild, uiBuildNeeded } from '@taskdock/shared/node/ui-build';
 import { DesktopConfigError, loadDesktopConfig } from './config.ts';
 import { currentRunner, detectLayout } from './paths.ts';
 import { StartupError, type SupervisorEvent, serviceLabel } from './supervisor/supervisor.ts';
@@ -18,10 +19,11 @@ try {
   process.exit(78);
 }
 
+// The TypeScript sources (npm run serve), `tsc -b` output, or a package's bundles.
+const layout = detectLayout(import.meta.url);
 const taskdock = createTaskdock({
   config,
-  // The TypeScript sources (npm run serve), `tsc -b` output, or a package's bundles.
-  layout: detectLayout(import.meta.url),
+  layout,
   // Plain node (npm run serve), or the app's Electron binary as Node running the packaged bundle.
   runner: currentRunner(process.execPath, process.versions),
   supervisorPid: process.pid,
@@ -59,12 +61,52 @@ function storeLines(store: StoreInfo): string[] {
   ];
 }
 
+let uiBuild: UiBuild | undefined;
+
+/**
+ * A fresh checkout has no UI yet: build it beside the start, which does not wait for it (the
+ * page says "being built" and reloads itself). One line when it starts, one when it ends.
+ */
+async function buildUiIfMissing(): Promise<void> {
+  const plan = uiBuildNeeded({
+    checkoutRoot: layout.kind === 'packaged' ? undefined : layout.repoRoot,
+    configuredUiDir: config.serviceSettings.TASKDOCK_UI_DIR,
+  });
+  if (!plan) return;
+  try {
+    uiBuild = await startUiBuild(plan, { execPath: process.execPath, env: process.env });
+  } catch (err) {
+    // A read-only checkout, say: the API still starts, and its pages say the UI is not built.
+    console.error(`${stamp()} UI       build FAILED to start: ${(err as Error).message}`);
+    return;
+  }
+  if (uiBuild.pid) {
+    say(
+      `UI       building: first start of this checkout, about a minute (pid ${uiBuild.pid}, output in ${plan.log})`,
+    );
+  }
+  void uiBuild.done.then((result) => {
+    if (result.outcome === 'built') {
+      say(
+        `UI       built in ${(result.durationMs / 1000).toFixed(1)} s: the sign-in page shows it now`,
+      );
+    } else if (result.outcome === 'elsewhere') {
+      say(`UI       being built by another start of this checkout (pid ${result.pid})`);
+    } else if (!exiting) {
+      console.error(
+        `${stamp()} UI       build FAILED: ${result.message}\n` +
+          `           The API runs; its pages say so. Output: ${plan.log}; retry: npm run build:frontend`,
+      );
+    }
+  });
+}
+
 let exiting = false;
 function shutdown(signal: string) {
   if (exiting) return;
   exiting = true;
   say(`${signal}: stopping`);
-  void taskdock.stop().then(
+  void Promise.all([uiBuild?.stop(), taskdock.stop()]).then(
     () => {
       say('stopped');
       process.exit(0);
@@ -119,6 +161,7 @@ async function startWorkers(): Promise<void> {
 
 say(`Taskdock starting (role ${config.role}); data dir ${config.dataDir}`);
 try {
+  if (config.role !== 'worker') await buildUiIfMissing();
   await (config.role === 'worker' ? startWorkers() : startWithApi());
 } catch (err) {
   if (exiting) {
@@ -130,6 +173,7 @@ try {
       console.error(`\nLast output of ${failure.service}:\n  ${failure.lastLines.join('\n  ')}`);
     }
     console.error(`\nLogs: ${taskdock.paths.logs}`);
+    await uiBuild?.stop();
     process.exit(1);
   }
 }

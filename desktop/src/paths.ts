@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkoutUiDir } from '@taskdock/shared/node/ui-build';
 
 /**
  * Where the worker and backend code lives:
@@ -71,7 +72,7 @@ export function detectLayout(moduleUrl: string): Layout {
 export function defaultUiDir(layout: Layout): string {
   return layout.kind === 'packaged'
     ? path.join(layout.resourcesPath, 'ui')
-    : path.join(layout.repoRoot, 'frontend', 'out');
+    : checkoutUiDir(layout.repoRoot);
 }
 
 /** The command and arguments that run the worker or backend entry in this layout. */

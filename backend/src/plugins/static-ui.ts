@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
+import { readUiBuildStatus, type UiBuildStatus } from '@taskdock/shared/node/ui-build-status';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PUBLIC_ROUTE } from './security.ts';
 
@@ -99,18 +100,58 @@ function uiHeaders(reply: FastifyReply, file: string): void {
   }
 }
 
-const notBuiltPage = (uiDir: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
-<title>Taskdock — UI not built</title></head>
-<body style="font:15px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem">
-<h1 style="font-size:1.25rem">The Taskdock UI is not built</h1>
-<p>The API runs, but <code>${uiDir.replace(/[<>&"]/g, '')}</code> holds no UI build.
-Run <code>npm run build:frontend</code> (about a minute), then reload this page: no restart is
-needed, and the sign-in link you opened still works (it is used only once the UI shows).</p>
-<p>Lost the link? A fresh one is in <code>runtime.json</code> in the data directory
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[<>&"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c,
+  );
+
+/** How often the "being built" page reloads itself: the build takes about a minute. */
+export const BUILDING_RELOAD_SECONDS = 5;
+
+const LOST_LINK = `<p>Lost the link? A fresh one is in <code>runtime.json</code> in the data directory
 (<code>uiUrl</code>) and in the output of <code>npm run serve</code>; the desktop app signs its
-window in itself.</p>
+window in itself.</p>`;
+
+/** The page for every UI path while `uiDir` holds no build: being built, failed, or not built. */
+function notBuiltPage(uiDir: string, status: UiBuildStatus | null): string {
+  const dir = `<code>${escapeHtml(uiDir)}</code>`;
+  const [title, refresh, body] =
+    status?.state === 'building'
+      ? [
+          'The Taskdock UI is being built',
+          `<meta http-equiv="refresh" content="${BUILDING_RELOAD_SECONDS}">`,
+          `<p>This is the first start of this checkout: the API runs, and the UI is being built
+into ${dir} (about a minute; output in <code>${escapeHtml(status.log)}</code>).
+This page reloads by itself and shows the UI when the build is done; the sign-in link you
+opened still works (it is used only once the UI shows).</p>`,
+        ]
+      : status?.state === 'failed'
+        ? [
+            'The Taskdock UI build failed',
+            '',
+            `<p>The API runs, but building the UI into ${dir} failed:</p>
+<pre style="white-space:pre-wrap">${escapeHtml(status.message)}</pre>
+<p>The whole output is in <code>${escapeHtml(status.log)}</code>. Run
+<code>npm run build:frontend</code> to see it again, then reload this page: no restart is
+needed, and the sign-in link you opened still works.</p>`,
+          ]
+        : [
+            'The Taskdock UI is not built',
+            '',
+            `<p>The API runs, but ${dir} holds no UI build.
+Run <code>npm run build:frontend</code> (about a minute), then reload this page: no restart is
+needed, and the sign-in link you opened still works (it is used only once the UI shows).</p>`,
+          ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
+${refresh}<title>Taskdock — ${title.replace('The Taskdock UI ', 'UI ')}</title></head>
+<body style="font:15px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem">
+<h1 style="font-size:1.25rem">${title}</h1>
+${body}
+${LOST_LINK}
 </body></html>`;
+}
 
 /**
  * Serves the static export from `uiDir` for every non-API GET, without the token (the files are
@@ -118,10 +159,9 @@ window in itself.</p>
  * unknown pages get the export's 404 page.
  *
  * Without a build (a fresh clone) every page is the "UI not built" page, and a sign-in link is
- * left unused until the build appears. Chosen over building the UI at the first start: a start
- * stays a few seconds instead of a minute of `next build` that needs the frontend's dev tools
- * (absent from a package, where the UI is always there), and nothing is built behind the user's
- * back; the page says the one command to run, and the same link works once it has.
+ * left unused until the build appears. The supervisor's first start of a checkout builds it
+ * (desktop `ui-build.ts`) and says so in `<uiDir>.build.json`: the page then says the UI is
+ * being built and reloads itself, or why the build failed.
  */
 export async function registerStaticUi(app: FastifyInstance, uiDir: string): Promise<void> {
   const root = path.resolve(uiDir);
@@ -149,7 +189,7 @@ export async function registerStaticUi(app: FastifyInstance, uiDir: string): Pro
         .status(503)
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
-        .send(notBuiltPage(root));
+        .send(notBuiltPage(root, await readUiBuildStatus(root)));
     }
     reply.status(404);
     if (await isFile(path.join(root, '404.html'))) {
