@@ -172,7 +172,13 @@ describe('remote workers: the lease protocol against a real stack', () => {
     const task = await createTask(stack, { workflow: 'render', params: { n: 4 } });
     const [first] = await lease(stack, { workerId: 'w-dies', workflows: ['render'] });
     assert.equal(first?.task.id, task.id);
-    const requeued = await stack.waitForTask(task.id, (t) => t.status === 'queued', 5000);
+    // BullMQ's stall check puts the job back a moment before the lease engine takes back the
+    // start it counted: wait for both, so a count that stayed at 1 times out here.
+    const requeued = await stack.waitForTask(
+      task.id,
+      (t) => t.status === 'queued' && t.attempts === 0,
+      5000,
+    );
     assert.equal(requeued.attempts, 0);
     const lost = await waitUntil(async () => {
       const stats = (await stack.request({ method: 'GET', url: '/api/stats' })).json<Stats>();
