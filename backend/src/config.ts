@@ -8,6 +8,7 @@ import {
   readRedisConnection,
 } from '@taskdock/shared/node/redis-connection';
 import {
+  ConfigError,
   intSettings,
   readDataDir,
   readLogLevel,
@@ -61,13 +62,6 @@ export interface Config {
   readonly maxStalls: number;
   /** Bind address, allowed host names, TLS (serving.ts). */
   readonly serving: Serving;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
 }
 
 /** Reads and validates every TASKDOCK_* variable; reports all bad ones at once. */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Env } from '@taskdock/shared/node/env';
 import { REDIS_SECRET_KEYS } from '@taskdock/shared/node/redis-connection';
-import { ConfigError } from './config.ts';
+import { ConfigError } from '@taskdock/shared/node/settings';
 
 /** The settings a supervisor hands over on a pipe: never in the environment. */
 export const SECRET_KEYS = [...REDIS_SECRET_KEYS, 'TASKDOCK_TOKEN'] as const;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError } from '@taskdock/shared/node/settings';
+import { loadConfig } from '../src/config.ts';
 
 const base = {
   TASKDOCK_REDIS_URL: 'redis://:pw@127.0.0.1:6390',

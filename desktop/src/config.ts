@@ -8,6 +8,7 @@ import {
   readRedisConnection,
 } from '@taskdock/shared/node/redis-connection';
 import {
+  ConfigError,
   intSettings,
   readDataDir,
   readLogLevel,
@@ -83,13 +84,6 @@ export interface DesktopConfig {
   readonly autoUpdate: boolean;
 }
 
-export class DesktopConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'DesktopConfigError';
-  }
-}
-
 /** The supervisor's settings from the environment; lists every bad variable at once. */
 export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {}): DesktopConfig {
   const problems: string[] = [];
@@ -161,6 +155,6 @@ export function loadDesktopConfig(env: Env, defaults: { dataDir?: string } = {})
     osEnv: pickEnv(env, OS_ENV_KEYS),
     autoUpdate: autoUpdate !== '0',
   };
-  if (problems.length > 0) throw new DesktopConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -4,8 +4,9 @@
 // SIGINT/SIGTERM stop it all. TASKDOCK_ROLE (docs/scale-out.md "Roles") picks what this host
 // runs: everything, only worker processes (no sign-in link: there is no UI), or only the API.
 import { DURABLE_MODE_HINT, type StoreInfo } from '@taskdock/shared/contract';
+import { ConfigError } from '@taskdock/shared/node/settings';
 import { startUiBuild, type UiBuild, uiBuildNeeded } from '@taskdock/shared/node/ui-build';
-import { DesktopConfigError, loadDesktopConfig } from './config.ts';
+import { loadDesktopConfig } from './config.ts';
 import { currentRunner, detectLayout } from './paths.ts';
 import { StartupError, type SupervisorEvent, serviceLabel } from './supervisor/supervisor.ts';
 import { createTaskdock } from './taskdock.ts';
@@ -14,7 +15,7 @@ let config: ReturnType<typeof loadDesktopConfig>;
 try {
   config = loadDesktopConfig(process.env);
 } catch (err) {
-  if (!(err instanceof DesktopConfigError)) throw err;
+  if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
   process.exit(78);
 }

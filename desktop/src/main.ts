@@ -3,8 +3,9 @@
 // tray, menu, the quit that awaits the supervisor, and the startup-failure dialog; once running,
 // it starts the desktop conventions (notifications, tray count, updates: docs/desktop.md).
 import path from 'node:path';
+import type { ConfigError } from '@taskdock/shared/node/settings';
 import { app, BrowserWindow, dialog, Menu, type MenuItemConstructorOptions, shell } from 'electron';
-import { type DesktopConfig, type DesktopConfigError, loadDesktopConfig } from './config.ts';
+import { type DesktopConfig, loadDesktopConfig } from './config.ts';
 import { startDesktopConventions } from './electron/conventions.ts';
 import { electronLoginItems } from './electron/login-items.ts';
 import { watchTaskPages } from './electron/task-window.ts';
@@ -209,7 +210,7 @@ async function main() {
     config = loadDesktopConfig(process.env, { dataDir: app.getPath('userData') });
   } catch (err) {
     await app.whenReady();
-    dialog.showErrorBox('Taskdock: invalid configuration', (err as DesktopConfigError).message);
+    dialog.showErrorBox('Taskdock: invalid configuration', (err as ConfigError).message);
     app.exit(78);
     return;
   }

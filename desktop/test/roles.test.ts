@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ServiceList, Task } from '@taskdock/shared/contract';
-import { DesktopConfigError, loadDesktopConfig } from '../src/config.ts';
+import { ConfigError } from '@taskdock/shared/node/settings';
+import { loadDesktopConfig } from '../src/config.ts';
 import { killPids, removeDir, tempDir, waitFor } from './helpers/process.ts';
 import { api, startHeadless, testTaskdock } from './helpers/stack.ts';
 
@@ -18,7 +19,7 @@ test('worker and api roles need the shared Redis; every bad role variable is nam
         TASKDOCK_WORKER_PROCESSES: '65',
       }),
     (err: unknown) => {
-      assert.ok(err instanceof DesktopConfigError);
+      assert.ok(err instanceof ConfigError);
       assert.equal(err.problems.length, 2, err.message);
       assert.match(err.message, /TASKDOCK_ROLE=worker needs the Redis every host shares/);
       assert.match(err.message, /TASKDOCK_WORKER_PROCESSES must be an integer from 1 to 64/);
@@ -34,7 +35,7 @@ test('worker and api roles need the shared Redis; every bad role variable is nam
         TASKDOCK_WORKER_PROCESSES: '2',
       }),
     (err: unknown) => {
-      assert.ok(err instanceof DesktopConfigError);
+      assert.ok(err instanceof ConfigError);
       assert.match(err.message, /TASKDOCK_ROLE=api needs the Redis/);
       assert.match(err.message, /an api host runs no workers/);
       return true;

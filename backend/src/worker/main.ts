@@ -2,7 +2,8 @@
 
 import { OS_ENV_KEYS, pickEnv } from '@taskdock/shared/node/env';
 import { createRedisConnection, describeRedis } from '@taskdock/shared/node/redis-connection';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError } from '@taskdock/shared/node/settings';
+import { loadConfig } from '../config.ts';
 import { readInheritedSecrets } from '../inherited-secrets.ts';
 import { createLogger } from '../logger.ts';
 import { parentPidFromEnv, watchParent } from '../parent-watch.ts';

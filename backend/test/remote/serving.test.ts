@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ConfigError } from '@taskdock/shared/node/settings';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { startStack, TEST_TOKEN, type TestStack } from '../helpers/stack.ts';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError } from '@taskdock/shared/node/settings';
+import { loadConfig } from '../../src/config.ts';
 import { capResult } from '../../src/worker/result-cap.ts';
 import {
   CUT_MARKER,

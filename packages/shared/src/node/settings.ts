@@ -3,6 +3,14 @@ import { defaultDataDir } from './data-paths.ts';
 import type { Env } from './env.ts';
 import { MIN_TOKEN_LENGTH } from './token-file.ts';
 
+/** Every bad setting of one process at once (backend, worker and supervisor alike). */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
 // How backend and supervisor read the TASKDOCK_* variables they both take: each reader adds a
 // line to `problems` for a bad value (so a config lists every bad variable at once) and
 // returns a usable fallback.
