@@ -134,10 +134,13 @@ describe('the desktop supervisor with TLS and the remote workers setting', () =>
     assert.equal(now?.source, 'setting');
     assert.equal(now?.plaintext, false);
     assert.equal(now?.url, `https://${os.hostname()}:${new URL(runtime.apiUrl).port}`);
-    const list = await request(`${runtime.apiUrl}/api/services`, ca, { token: runtime.token });
-    const backend = (JSON.parse(list.body) as ServiceList).services.find(
-      (s) => s.name === 'backend',
-    );
+    // The new backend answers before the supervisor's health gate marks it running.
+    let backend: ServiceList['services'][number] | undefined;
+    while (backend?.status !== 'running' && Date.now() < deadline) {
+      const list = await request(`${runtime.apiUrl}/api/services`, ca, { token: runtime.token });
+      backend = (JSON.parse(list.body) as ServiceList).services.find((s) => s.name === 'backend');
+      if (backend?.status !== 'running') await new Promise((r) => setTimeout(r, 200));
+    }
     assert.equal(backend?.status, 'running');
     assert.equal(backend?.restarts, 1, 'one restart, on request');
     assert.notEqual(backend?.pid, backendPid, 'a new backend process');
