@@ -1,4 +1,5 @@
 import type { RedisConnection } from '@taskdock/shared/node/redis-connection';
+import { RELAY_STEP } from './relay-step-script.ts';
 
 // Lua keeps each step atomic and one round trip. (Not MULTI: ioredis copies every script defined
 // on a client into each pipeline, and BullMQ defines dozens on the clients we share with it.)
@@ -87,122 +88,6 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonu
   return 1
 end
 return 0
-`;
-
-/**
- * Applies one relay batch atomically: status indexes, counters, throughput buckets, Taskdock's
- * event stream, and the relay's stream positions, which must still be what the batch read from
- * (compare-and-set: a second relay cannot apply the same events twice). Returns 0 on a conflict.
- * KEYS[1] prefix (a key's start: on a Cluster it names the slot); ARGV[1] JSON { expect, set,
- * maxLen, ops }.
- */
-const APPLY_RELAY_BATCH = `
-local prefix = KEYS[1]
-local batch = cjson.decode(ARGV[1])
--- Each task's indexed status, so a move touches two sets instead of probing six.
-local statusOf = prefix .. ':index:status-of'
-local positions = prefix .. ':relay:positions'
-for queue, pos in pairs(batch.expect) do
-  if (redis.call('HGET', positions, queue) or '0-0') ~= pos then return 0 end
-end
-local function statusKey(s, wf)
-  if wf then return prefix .. ':index:status:' .. s .. ':' .. wf end
-  return prefix .. ':index:status:' .. s
-end
-local function addOnce(key, score, id) redis.call('ZADD', key, 'NX', score, id) end
--- Attempt records live in the job's hash (they go when the job goes), oldest first, at most 200
--- (the first is kept). A start while one is open means the open one was lost with its worker.
--- The field is task-mapper.ts's ATTEMPTS_FIELD.
-local function recordAttempt(op)
-  local jobKey = prefix .. ':' .. op.id
-  if redis.call('EXISTS', jobKey) == 0 then return end
-  local raw = redis.call('HGET', jobKey, 'tdAttempts')
-  local list = raw and cjson.decode(raw) or {}
-  local last = list[#list]
-  if op.att == 'start' then
-    if last and last.outcome == 'running' then
-      last.outcome = 'stalled'
-      last.finishedAt = op.at
-    end
-    local entry = { number = (last and last.number or 0) + 1, startedAt = op.at, outcome = 'running' }
-    if op.worker then entry.workerId = op.worker end
-    if #list >= 200 then table.remove(list, 2) end
-    list[#list + 1] = entry
-  elseif last and last.outcome == 'running' then
-    last.outcome = op.att
-    last.finishedAt = op.at
-    if op.err then last.error = op.err end
-  elseif op.att == 'stalled' and last and last.outcome == 'failed' and last.finishedAt == op.at then
-    last.outcome = 'stalled'
-    last.error = nil
-  else
-    return
-  end
-  redis.call('HSET', jobKey, 'tdAttempts', cjson.encode(list))
-end
-for _, op in ipairs(batch.ops) do
-  if op.att then recordAttempt(op) end
-  local id, wf = op.id, op.wf
-  local changed = true
-  if op.t == 'removed' then
-    local old = redis.call('HGET', statusOf, id)
-    if old then
-      redis.call('ZREM', statusKey(old), id)
-      redis.call('ZREM', statusKey(old, wf), id)
-      redis.call('HDEL', statusOf, id)
-    end
-    redis.call('ZREM', prefix .. ':index:tasks', id)
-    redis.call('ZREM', prefix .. ':index:ids', op.lex)
-    redis.call('ZREM', prefix .. ':index:workflow:' .. wf, id)
-    if op.owner then redis.call('ZREM', prefix .. ':index:owner:' .. op.owner, id) end
-    if op.source then redis.call('ZREM', prefix .. ':index:source:' .. op.source, id) end
-  elseif op.st or op.t == 'created' then
-    local score = op.score or redis.call('ZSCORE', prefix .. ':index:tasks', id)
-    if score and op.st then
-      local old = redis.call('HGET', statusOf, id)
-      changed = old ~= op.st
-      if changed then
-        if old then
-          redis.call('ZREM', statusKey(old), id)
-          redis.call('ZREM', statusKey(old, wf), id)
-        end
-        redis.call('ZADD', statusKey(op.st), score, id)
-        redis.call('ZADD', statusKey(op.st, wf), score, id)
-        redis.call('HSET', statusOf, id, op.st)
-      end
-    end
-    if score and op.t == 'created' then
-      -- The API indexed its own tasks already; this covers plain BullMQ producers.
-      addOnce(prefix .. ':index:tasks', score, id)
-      redis.call('ZADD', prefix .. ':index:ids', 0, op.lex)
-      addOnce(prefix .. ':index:workflow:' .. wf, score, id)
-      if op.owner then
-        addOnce(prefix .. ':index:owner:' .. op.owner, score, id)
-        redis.call('SADD', prefix .. ':owners', op.owner)
-      end
-      if op.source then
-        addOnce(prefix .. ':index:source:' .. op.source, score, id)
-        redis.call('SADD', prefix .. ':sources', op.source)
-      end
-    end
-  end
-  if op.count then
-    redis.call('HINCRBY', prefix .. ':stats:totals', op.count, 1)
-    redis.call('HINCRBY', prefix .. ':stats:workflow:' .. wf, op.count, 1)
-    if op.count ~= 'created' then
-      local bucket = prefix .. ':stats:finished:' .. op.bucket
-      redis.call('HINCRBY', bucket, '*', 1)
-      redis.call('HINCRBY', bucket, wf, 1)
-      redis.call('PEXPIRE', bucket, 1200000)
-    end
-  end
-  if op.emit == 'always' or (op.emit == 'changed' and changed) then
-    redis.call('XADD', prefix .. ':events', 'MAXLEN', '~', batch.maxLen, '*',
-      'type', op.t, 'taskId', id, 'data', op.data)
-  end
-end
-for queue, pos in pairs(batch.set) do redis.call('HSET', positions, queue, pos) end
-return 1
 `;
 
 /**
@@ -317,13 +202,22 @@ return 1
 `;
 
 export type RawJob = [state: string, hash: string[]];
+/** relay-step-script.ts's reply: events read, [queue, position]…, [workflow, outcome, ms]… */
+export type RelayStepReply = [read: number, positions: string[], finished: (string | number)[]];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     taskdockGetJobs(base: string, withResult: '1' | '0', ...ids: string[]): Promise<RawJob[]>;
     taskdockCancelQueued(base: string, id: string, reason: string, maxLen: number): Promise<number>;
     taskdockAcquireSlot(key: string, member: string, max: number, leaseMs: number): Promise<number>;
-    taskdockApplyRelayBatch(prefix: string, batchJson: string): Promise<number>;
+    taskdockRelayStep(
+      prefix: string,
+      relayId: string,
+      lockMs: number,
+      budget: number,
+      maxLen: number,
+      ...queues: string[]
+    ): Promise<RelayStepReply | [-1]>;
     taskdockIndexNewTask(
       prefix: string,
       taskId: string,
@@ -359,7 +253,7 @@ export function defineScripts(redis: RedisConnection): RedisConnection {
     redis.defineCommand('taskdockGetJobs', { numberOfKeys: 1, lua: GET_JOBS });
     redis.defineCommand('taskdockCancelQueued', { numberOfKeys: 1, lua: CANCEL_QUEUED });
     redis.defineCommand('taskdockAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT });
-    redis.defineCommand('taskdockApplyRelayBatch', { numberOfKeys: 1, lua: APPLY_RELAY_BATCH });
+    redis.defineCommand('taskdockRelayStep', { numberOfKeys: 1, lua: RELAY_STEP });
     redis.defineCommand('taskdockIndexNewTask', { numberOfKeys: 1, lua: INDEX_NEW_TASK });
     redis.defineCommand('taskdockStartTask', { numberOfKeys: 2, lua: START_TASK });
     redis.defineCommand('taskdockAppendLogs', { numberOfKeys: 1, lua: APPEND_LOGS });

@@ -40,6 +40,14 @@ describe('events over SSE', () => {
       );
       assert.equal(mine[0]?.status, 'queued');
       assert.equal(mine.at(-1)?.status, 'completed');
+      // Each event's time is its ISO 8601 instant (the relay's Lua writes it), in order, now.
+      const times = mine.map((e) => Date.parse(e.ts));
+      for (const e of mine) assert.equal(new Date(e.ts).toISOString(), e.ts);
+      assert.deepEqual(
+        [...times].sort((a, b) => a - b),
+        times,
+      );
+      assert.ok(Math.abs((times[0] as number) - Date.now()) < 10_000, mine[0]?.ts);
       const ids = events.map((e) => e.id);
       assert.deepEqual([...ids].sort(compareIds), ids, 'ids increase');
     } finally {
