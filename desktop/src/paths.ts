@@ -75,6 +75,14 @@ export function defaultUiDir(layout: Layout): string {
     : checkoutUiDir(layout.repoRoot);
 }
 
+/**
+ * Node flags of the worker and backend, in every layout (the bench runs them with these too).
+ * V8 grows each process's young generation to 16 MiB per semi-space, and the pages stay after
+ * a busy moment: capped at 2 MiB, each process idles about 25 MB smaller. `npm run bench` saw no
+ * difference in throughput or API latency beyond the run-to-run noise.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+
 /** The command and arguments that run the worker or backend entry in this layout. */
 export function nodeServiceCommand(
   layout: Layout,
@@ -85,16 +93,24 @@ export function nodeServiceCommand(
   const command = runner.execPath;
   if (layout.kind === 'packaged') {
     const file = service === 'worker' ? 'worker.mjs' : 'server.mjs';
-    return { command, args: [path.join(layout.resourcesPath, 'bundles', file)], env };
+    return {
+      command,
+      args: [...SERVICE_NODE_FLAGS, path.join(layout.resourcesPath, 'bundles', file)],
+      env,
+    };
   }
   const rel = service === 'worker' ? ['worker', 'main'] : ['server'];
   if (layout.kind === 'built') {
     const entry = path.join(layout.repoRoot, 'backend', 'dist', 'src', ...rel);
-    return { command, args: [`${entry}.js`], env };
+    return { command, args: [...SERVICE_NODE_FLAGS, `${entry}.js`], env };
   }
   const entry = path.join(layout.repoRoot, 'backend', 'src', ...rel);
   // An absolute loader URL: the child's working directory does not matter.
-  return { command, args: ['--import', import.meta.resolve('tsx'), `${entry}.ts`], env };
+  return {
+    command,
+    args: [...SERVICE_NODE_FLAGS, '--import', import.meta.resolve('tsx'), `${entry}.ts`],
+    env,
+  };
 }
 
 export interface RedisLookup {

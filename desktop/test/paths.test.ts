@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -10,6 +11,7 @@ import {
   nodeServiceCommand,
   RedisBinaryMissingError,
   resolveRedisServer,
+  SERVICE_NODE_FLAGS,
 } from '../src/paths.ts';
 import { removeDir, tempDir } from './helpers/process.ts';
 
@@ -114,7 +116,7 @@ describe('detectLayout', () => {
     assert.equal(resolveRedisServer({ ...lookup, pathEnv: '' }).path, redis);
     assert.deepEqual(nodeServiceCommand(layout, currentRunner('/usr/bin/node', {}), 'backend'), {
       command: '/usr/bin/node',
-      args: [path.join(resources, 'bundles', 'server.mjs')],
+      args: [...SERVICE_NODE_FLAGS, path.join(resources, 'bundles', 'server.mjs')],
       env: {},
     });
   });
@@ -133,12 +135,13 @@ describe('nodeServiceCommand', () => {
   const runner = { execPath: '/usr/bin/node', electron: false };
   test('source runs the TypeScript entry with tsx, built the JS, packaged the bundle as Node', () => {
     const source = nodeServiceCommand({ kind: 'source', repoRoot: '/r' }, runner, 'worker');
-    assert.equal(source.args[0], '--import');
-    assert.match(source.args[1] ?? '', /^file:.*tsx/);
-    assert.equal(source.args[2], path.join('/r', 'backend', 'src', 'worker', 'main.ts'));
+    const [importFlag, loader, entry] = source.args.slice(SERVICE_NODE_FLAGS.length);
+    assert.equal(importFlag, '--import');
+    assert.match(loader ?? '', /^file:.*tsx/);
+    assert.equal(entry, path.join('/r', 'backend', 'src', 'worker', 'main.ts'));
     assert.deepEqual(
       nodeServiceCommand({ kind: 'built', repoRoot: '/r' }, runner, 'backend').args,
-      [path.join('/r', 'backend', 'dist', 'src', 'server.js')],
+      [...SERVICE_NODE_FLAGS, path.join('/r', 'backend', 'dist', 'src', 'server.js')],
     );
     const packaged = nodeServiceCommand(
       { kind: 'packaged', resourcesPath: '/app/resources' },
@@ -147,5 +150,14 @@ describe('nodeServiceCommand', () => {
     );
     assert.equal(packaged.command, '/app/Taskdock');
     assert.deepEqual(packaged.env, { ELECTRON_RUN_AS_NODE: '1' });
+    assert.deepEqual(packaged.args.slice(0, SERVICE_NODE_FLAGS.length), SERVICE_NODE_FLAGS);
+  });
+
+  test('this Node takes the services’ flags (one it rejected would stop every service)', () => {
+    const run = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, '-e', ''], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr, '');
   });
 });

@@ -159,6 +159,19 @@ async function writeNotices(folder: string, dirs: Set<string>): Promise<number> 
   return parts.length;
 }
 
+/**
+ * The text with every non-ASCII UTF-16 unit written as a `\u` escape. esbuild escapes them in
+ * code (its default charset) but keeps comments as written, and one left makes V8 hold the whole
+ * source as two-byte text: twice the memory (10 MB instead of 5 for server.mjs). What is left is
+ * in comments, where the escape changes nothing.
+ */
+export function escapeNonAscii(text: string): string {
+  return text.replace(
+    /[\u0080-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export async function buildBundles(): Promise<Metafile[]> {
@@ -173,6 +186,10 @@ export async function buildBundles(): Promise<Metafile[]> {
       continue;
     }
     const result = await build(optionsFor(entry));
+    const outfile = path.join(DIST, entry.outfile);
+    const text = await readFile(outfile, 'utf8');
+    const ascii = escapeNonAscii(text);
+    if (ascii !== text) await writeFile(outfile, ascii);
     const metafile = result.metafile;
     if (!metafile) throw new Error(`esbuild gave no metafile for ${entry.source}`);
     metas.push(metafile);
@@ -180,7 +197,7 @@ export async function buildBundles(): Promise<Metafile[]> {
     const dirs = perFolder.get(folder) ?? new Set<string>();
     for (const d of packageDirs(metafile)) dirs.add(d);
     perFolder.set(folder, dirs);
-    const out = metafile.outputs[path.relative(process.cwd(), path.join(DIST, entry.outfile))];
+    const out = metafile.outputs[path.relative(process.cwd(), outfile)];
     const inputs = Object.keys(metafile.inputs).length;
     console.log(
       `build: ${entry.outfile.padEnd(22)} ${kib(out?.bytes ?? 0).padStart(9)}  (${inputs} modules)`,

@@ -7,6 +7,7 @@ import {
   ENGINES_NODE_TARGET,
   ENTRIES,
   engineTarget,
+  escapeNonAscii,
   optionsFor,
 } from '../lib/bundles.ts';
 import { ROOT } from '../lib/redis-manifest.ts';
@@ -41,5 +42,23 @@ describe('bundle targets', () => {
     assert.equal(engineTarget('>=22.12'), 'node22.12');
     assert.equal(engineTarget('>= 24'), 'node24');
     assert.throws(() => engineTarget('^22 || >=24'), /plain ">=X.Y" range/);
+  });
+
+  it('bundles are written ASCII-only, and the escaped code means the same', () => {
+    const code = [
+      '// a comment with an em dash — and 漢字',
+      "const s = 'é漢😀';",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the code under test has a template
+      'const t = `😀${s}`;',
+      'const r = /[—😀]/.test("😀");',
+      'return [s, t, r, s.length];',
+    ].join('\n');
+    const escaped = escapeNonAscii(code);
+    assert.ok(
+      [...escaped].every((char) => char.charCodeAt(0) < 0x80),
+      escaped,
+    );
+    assert.deepEqual(new Function(escaped)(), new Function(code)());
+    assert.deepEqual(new Function(escaped)(), ['é漢😀', '😀é漢😀', true, 4]);
   });
 });
