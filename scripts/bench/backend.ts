@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@taskdock/shared/node/ports';
+import { SERVICE_NODE_FLAGS } from '../../desktop/src/paths.ts';
 import type { Api } from './measures.ts';
 import { startNode } from './processes.ts';
 
@@ -18,13 +19,18 @@ export async function startBenchBackend(
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-'));
   const token = randomBytes(24).toString('base64url');
   const port = await freePort();
-  const backend = startNode('backend/src/server.ts', [], {
-    ...redisEnv,
-    TASKDOCK_DATA_DIR: dataDir,
-    TASKDOCK_TOKEN: token,
-    TASKDOCK_PORT: String(port),
-    TASKDOCK_LOG_LEVEL: 'warn',
-  });
+  const backend = startNode(
+    'backend/src/server.ts',
+    [],
+    {
+      ...redisEnv,
+      TASKDOCK_DATA_DIR: dataDir,
+      TASKDOCK_TOKEN: token,
+      TASKDOCK_PORT: String(port),
+      TASKDOCK_LOG_LEVEL: 'warn',
+    },
+    SERVICE_NODE_FLAGS,
+  );
   const api: Api = {
     base: `http://127.0.0.1:${port}`,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

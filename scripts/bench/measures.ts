@@ -8,6 +8,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createQueue } from '../../backend/src/tasks/queues.ts';
+import { SERVICE_NODE_FLAGS } from '../../desktop/src/paths.ts';
 import { percentile, REPO_ROOT, round, startNode } from './processes.ts';
 import type { BenchStore } from './redis.ts';
 
@@ -112,11 +113,16 @@ export async function taskdockJobsPerSec(
 
 /** A worker process on `store` (its env: TASKDOCK_REDIS_URL, or a Cluster's variables). */
 export function startWorker(redisEnv: Readonly<Record<string, string>>, concurrency: number) {
-  return startNode('backend/src/worker/main.ts', [], {
-    ...redisEnv,
-    TASKDOCK_DATA_DIR: os.tmpdir(),
-    TASKDOCK_CONCURRENCY: String(concurrency),
-  });
+  return startNode(
+    'backend/src/worker/main.ts',
+    [],
+    {
+      ...redisEnv,
+      TASKDOCK_DATA_DIR: os.tmpdir(),
+      TASKDOCK_CONCURRENCY: String(concurrency),
+    },
+    SERVICE_NODE_FLAGS,
+  );
 }
 
 /** POST /api/tasks at a fixed rate. */

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Stats } from '@taskdock/shared/contract';
 import { freePort } from '@taskdock/shared/node/ports';
+import { SERVICE_NODE_FLAGS } from '../../desktop/src/paths.ts';
 import { type Api, apiCreate, coldStart } from './measures.ts';
 import { startNode } from './processes.ts';
 
@@ -63,14 +64,19 @@ export async function measureMemoryMode(plan: {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'taskdock-bench-memory-'));
   const token = randomBytes(24).toString('base64url');
   const port = await freePort();
-  const backend = startNode('backend/src/server.ts', [], {
-    TASKDOCK_STORE: 'memory',
-    TASKDOCK_DATA_DIR: dataDir,
-    TASKDOCK_TOKEN: token,
-    TASKDOCK_PORT: String(port),
-    TASKDOCK_CONCURRENCY: String(plan.concurrency),
-    TASKDOCK_LOG_LEVEL: 'warn',
-  });
+  const backend = startNode(
+    'backend/src/server.ts',
+    [],
+    {
+      TASKDOCK_STORE: 'memory',
+      TASKDOCK_DATA_DIR: dataDir,
+      TASKDOCK_TOKEN: token,
+      TASKDOCK_PORT: String(port),
+      TASKDOCK_CONCURRENCY: String(plan.concurrency),
+      TASKDOCK_LOG_LEVEL: 'warn',
+    },
+    SERVICE_NODE_FLAGS,
+  );
   const api: Api = {
     base: `http://127.0.0.1:${port}`,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -13,16 +13,18 @@ export interface BenchProcess {
 }
 
 /**
- * Starts `node [--import tsx] <entry>` with an explicit env; stop = SIGTERM, SIGKILL after 10 s.
- * TypeScript entries run through tsx; built JavaScript runs as is.
+ * Starts `node [flags] [--import tsx] <entry>` with an explicit env; stop = SIGTERM, SIGKILL
+ * after 10 s. TypeScript entries run through tsx; built JavaScript runs as is. A Taskdock
+ * service gets the flags the supervisor starts it with (SERVICE_NODE_FLAGS).
  */
 export function startNode(
   entry: string,
   args: string[],
   env: Record<string, string>,
+  nodeFlags: readonly string[] = [],
 ): BenchProcess {
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child: ChildProcess = spawn(process.execPath, [...loader, entry, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...loader, entry, ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
