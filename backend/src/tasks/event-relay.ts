@@ -116,13 +116,13 @@ export class EventRelay {
           this.#lastCheck = Date.now();
           await this.#repairLiveState(events < BUSY_BATCH);
         }
-        // Idle: wait for the next event, which then goes through at once (low end-to-end
-        // latency). Busy but keeping up: let events gather for a moment, as each step has a fixed
-        // cost. Behind (a full step): no pause at all, so BullMQ does not trim events unread.
-        if (events === 0) await this.#waitForEvents();
-        else if (events >= BUSY_BATCH && events < BATCH_EVENTS) {
-          await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS));
-        }
+        // Caught up (a step that read little): wait for the next event, which then goes through
+        // at once (low end-to-end latency); the wait returns at once if one came meanwhile, and
+        // costs Redis less than a step that finds nothing. Busy but keeping up: let events
+        // gather for a moment, as each step has a fixed cost. Behind (a full step): no pause at
+        // all, so BullMQ does not trim events unread.
+        if (events < BUSY_BATCH) await this.#waitForEvents();
+        else if (events < BATCH_EVENTS) await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS));
       } catch (err) {
         if (!this.#running) return;
         this.#logger.warn({ err: (err as Error).message }, 'event relay step failed; retrying');
