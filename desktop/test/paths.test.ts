@@ -116,7 +116,7 @@ describe('detectLayout', () => {
     assert.equal(resolveRedisServer({ ...lookup, pathEnv: '' }).path, redis);
     assert.deepEqual(nodeServiceCommand(layout, currentRunner('/usr/bin/node', {}), 'backend'), {
       command: '/usr/bin/node',
-      args: [...SERVICE_NODE_FLAGS, path.join(resources, 'bundles', 'server.mjs')],
+      args: [...SERVICE_NODE_FLAGS.backend, path.join(resources, 'bundles', 'server.mjs')],
       env: {},
     });
   });
@@ -135,13 +135,13 @@ describe('nodeServiceCommand', () => {
   const runner = { execPath: '/usr/bin/node', electron: false };
   test('source runs the TypeScript entry with tsx, built the JS, packaged the bundle as Node', () => {
     const source = nodeServiceCommand({ kind: 'source', repoRoot: '/r' }, runner, 'worker');
-    const [importFlag, loader, entry] = source.args.slice(SERVICE_NODE_FLAGS.length);
+    const [importFlag, loader, entry] = source.args.slice(SERVICE_NODE_FLAGS.worker.length);
     assert.equal(importFlag, '--import');
     assert.match(loader ?? '', /^file:.*tsx/);
     assert.equal(entry, path.join('/r', 'backend', 'src', 'worker', 'main.ts'));
     assert.deepEqual(
       nodeServiceCommand({ kind: 'built', repoRoot: '/r' }, runner, 'backend').args,
-      [...SERVICE_NODE_FLAGS, path.join('/r', 'backend', 'dist', 'src', 'server.js')],
+      [...SERVICE_NODE_FLAGS.backend, path.join('/r', 'backend', 'dist', 'src', 'server.js')],
     );
     const packaged = nodeServiceCommand(
       { kind: 'packaged', resourcesPath: '/app/resources' },
@@ -150,14 +150,17 @@ describe('nodeServiceCommand', () => {
     );
     assert.equal(packaged.command, '/app/Taskdock');
     assert.deepEqual(packaged.env, { ELECTRON_RUN_AS_NODE: '1' });
-    assert.deepEqual(packaged.args.slice(0, SERVICE_NODE_FLAGS.length), SERVICE_NODE_FLAGS);
+    assert.deepEqual(
+      packaged.args.slice(0, SERVICE_NODE_FLAGS.worker.length),
+      SERVICE_NODE_FLAGS.worker,
+    );
   });
 
   test('this Node takes the services’ flags (one it rejected would stop every service)', () => {
-    const run = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, '-e', ''], {
-      encoding: 'utf8',
-    });
-    assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stderr, '');
+    for (const flags of Object.values(SERVICE_NODE_FLAGS)) {
+      const run = spawnSync(process.execPath, [...flags, '-e', ''], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stderr, '');
+    }
   });
 });

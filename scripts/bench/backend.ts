@@ -29,7 +29,7 @@ export async function startBenchBackend(
       TASKDOCK_PORT: String(port),
       TASKDOCK_LOG_LEVEL: 'warn',
     },
-    SERVICE_NODE_FLAGS,
+    SERVICE_NODE_FLAGS.backend,
   );
   const api: Api = {
     base: `http://127.0.0.1:${port}`,

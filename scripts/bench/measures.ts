@@ -121,7 +121,7 @@ export function startWorker(redisEnv: Readonly<Record<string, string>>, concurre
       TASKDOCK_DATA_DIR: os.tmpdir(),
       TASKDOCK_CONCURRENCY: String(concurrency),
     },
-    SERVICE_NODE_FLAGS,
+    SERVICE_NODE_FLAGS.worker,
   );
 }
 

@@ -75,7 +75,7 @@ export async function measureMemoryMode(plan: {
       TASKDOCK_CONCURRENCY: String(plan.concurrency),
       TASKDOCK_LOG_LEVEL: 'warn',
     },
-    SERVICE_NODE_FLAGS,
+    SERVICE_NODE_FLAGS.backend,
   );
   const api: Api = {
     base: `http://127.0.0.1:${port}`,
