@@ -94,24 +94,25 @@ export function nodeServiceCommand(
 ): { command: string; args: string[]; env: Record<string, string> } {
   const env: Record<string, string> = runner.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
   const command = runner.execPath;
+  const flags = SERVICE_NODE_FLAGS[service];
   if (layout.kind === 'packaged') {
     const file = service === 'worker' ? 'worker.mjs' : 'server.mjs';
     return {
       command,
-      args: [...SERVICE_NODE_FLAGS[service], path.join(layout.resourcesPath, 'bundles', file)],
+      args: [...flags, path.join(layout.resourcesPath, 'bundles', file)],
       env,
     };
   }
   const rel = service === 'worker' ? ['worker', 'main'] : ['server'];
   if (layout.kind === 'built') {
     const entry = path.join(layout.repoRoot, 'backend', 'dist', 'src', ...rel);
-    return { command, args: [...SERVICE_NODE_FLAGS[service], `${entry}.js`], env };
+    return { command, args: [...flags, `${entry}.js`], env };
   }
   const entry = path.join(layout.repoRoot, 'backend', 'src', ...rel);
   // An absolute loader URL: the child's working directory does not matter.
   return {
     command,
-    args: [...SERVICE_NODE_FLAGS[service], '--import', import.meta.resolve('tsx'), `${entry}.ts`],
+    args: [...flags, '--import', import.meta.resolve('tsx'), `${entry}.ts`],
     env,
   };
 }

@@ -150,10 +150,10 @@ describe('nodeServiceCommand', () => {
     );
     assert.equal(packaged.command, '/app/Taskdock');
     assert.deepEqual(packaged.env, { ELECTRON_RUN_AS_NODE: '1' });
-    assert.deepEqual(
-      packaged.args.slice(0, SERVICE_NODE_FLAGS.worker.length),
-      SERVICE_NODE_FLAGS.worker,
-    );
+    assert.deepEqual(packaged.args, [
+      ...SERVICE_NODE_FLAGS.worker,
+      path.join('/app/resources', 'bundles', 'worker.mjs'),
+    ]);
   });
 
   test('this Node takes the services’ flags (one it rejected would stop every service)', () => {

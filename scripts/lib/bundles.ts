@@ -193,14 +193,14 @@ export async function buildBundles(): Promise<Metafile[]> {
     const metafile = result.metafile;
     if (!metafile) throw new Error(`esbuild gave no metafile for ${entry.source}`);
     metas.push(metafile);
-    const folder = path.dirname(path.join(DIST, entry.outfile));
+    const folder = path.dirname(outfile);
     const dirs = perFolder.get(folder) ?? new Set<string>();
     for (const d of packageDirs(metafile)) dirs.add(d);
     perFolder.set(folder, dirs);
-    const out = metafile.outputs[path.relative(process.cwd(), outfile)];
     const inputs = Object.keys(metafile.inputs).length;
+    // ASCII now: its length is the size written (esbuild's metafile has the size before).
     console.log(
-      `build: ${entry.outfile.padEnd(22)} ${kib(out?.bytes ?? 0).padStart(9)}  (${inputs} modules)`,
+      `build: ${entry.outfile.padEnd(22)} ${kib(ascii.length).padStart(9)}  (${inputs} modules)`,
     );
   }
   for (const [folder, dirs] of perFolder) {

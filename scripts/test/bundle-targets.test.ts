@@ -44,7 +44,7 @@ describe('bundle targets', () => {
     assert.throws(() => engineTarget('^22 || >=24'), /plain ">=X.Y" range/);
   });
 
-  it('bundles are written ASCII-only, and the escaped code means the same', () => {
+  it('escapeNonAscii (every bundle goes through it) leaves ASCII that means the same', () => {
     const code = [
       '// a comment with an em dash — and 漢字',
       "const s = 'é漢😀';",
